@@ -1,0 +1,88 @@
+"""Command line: kspay-pages build | check | schema | new."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import config, pipeline, starter
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kspay-pages", description="Build KSPay order pages from merchant YAML files.")
+    commands = parser.add_subparsers(dest="command")
+
+    build = commands.add_parser("build", help="build every sites/*.yaml into _site/")
+    build.add_argument("--sites", type=Path, default=Path("sites"), help="folder of merchant files")
+    build.add_argument("--out", type=Path, default=Path("_site"), help="output folder")
+
+    check = commands.add_parser("check", help="validate merchant files, write nothing")
+    check.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
+
+    commands.add_parser("schema", help="print the JSON Schema of a merchant file")
+
+    new = commands.add_parser("new", help="write a commented starter sites/SLUG.yaml")
+    new.add_argument("slug")
+    new.add_argument("--sites", type=Path, default=Path("sites"), help="folder of merchant files")
+
+    args = parser.parse_args(argv)
+    command = args.command or "build"
+    if command == "build" and args.command is None:
+        args = parser.parse_args(["build", *(argv or [])])
+    if command == "build":
+        return _build(args.sites, args.out)
+    if command == "check":
+        return _check(args.paths)
+    if command == "schema":
+        json.dump(config.json_schema(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    return _new(args.slug, args.sites)
+
+
+def _fail(errors: list[str]) -> int:
+    for line in errors:
+        print(line, file=sys.stderr)
+    print(f"{len(errors)} error(s); nothing was written", file=sys.stderr)
+    return 1
+
+
+def _build(sites: Path, out: Path) -> int:
+    try:
+        report = pipeline.build(sites, out)
+    except pipeline.BuildFailed as exc:
+        return _fail(exc.errors)
+    print(report.summary(out))
+    return 0
+
+
+def _check(paths: list[Path]) -> int:
+    missing = [f"{p}: no such file or folder" for p in paths if not p.exists()]
+    errors = missing + pipeline.check([p for p in paths if p.exists()])
+    if errors:
+        for line in errors:
+            print(line, file=sys.stderr)
+        print(f"{len(errors)} error(s)", file=sys.stderr)
+        return 1
+    count = len(pipeline.site_files(paths))
+    print(f"{count} merchant file(s) valid")
+    return 0
+
+
+def _new(slug: str, sites: Path) -> int:
+    if config.SLUG_RE.fullmatch(slug) is None:
+        return _fail([f"{slug}: a slug is lower-case letters, digits and single hyphens"])
+    target = sites / f"{slug}.yaml"
+    if target.exists():
+        return _fail([f"{target}: already exists; not overwritten"])
+    sites.mkdir(parents=True, exist_ok=True)
+    target.write_text(starter.STARTER, encoding="utf-8")
+    print(f"wrote {target}; edit it, then run: kspay-pages check {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,358 @@
+"""Merchant YAML -> typed, validated site model; every error as file:line:col: key: rule.
+
+The keys are the contract of DESIGN.md section 3. Field rules are not written here:
+each value is checked by `kspay.problems` for the KSPay field it becomes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from . import kspay, yamlload
+from .yamlload import Document, Mark
+
+SLUG_RE = re.compile(kspay.SLUG_PATTERN)
+
+
+def _kspay_rule(field_name: str) -> AfterValidator:
+    def check(value: str) -> str:
+        found = kspay.problems(field_name, value)
+        if found:
+            raise PydanticCustomError("kspay", "; ".join(found))
+        return value
+
+    return AfterValidator(check)
+
+
+def _pattern_rule(pattern: str, rule: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if re.fullmatch(pattern, value) is None:
+            raise PydanticCustomError("kspay", f"{rule}, got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _months(value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(type(m) is int for m in value):
+        raise PydanticCustomError("kspay", "expected a list of months such as [0, 2, 3]")
+    for month in value:
+        if month == 1 or not 0 <= month <= kspay.MAX_INSTALLMENT_MONTHS:
+            raise PydanticCustomError(
+                "kspay", f"month {month} is not an installment: use 0 (lump sum) or "
+                f"2 to {kspay.MAX_INSTALLMENT_MONTHS}")
+    duplicates = sorted({m for m in value if value.count(m) > 1})
+    if duplicates:
+        raise PydanticCustomError("kspay", f"month {duplicates[0]} is listed twice")
+    return value
+
+
+def _interest_free(value: Any) -> str | list[int]:
+    if value in ("none", "all"):
+        return typing.cast(str, value)
+    if isinstance(value, list):
+        months = _months(value)
+        if 0 in months:
+            raise PydanticCustomError("kspay", "0 is lump sum and has no interest to waive")
+        return months
+    raise PydanticCustomError(
+        "kspay", f"must be none, all or a list of months such as [3, 6], got {value!r}")
+
+
+def _mpi(value: Any) -> bool | list[str]:
+    if type(value) is bool:
+        return value
+    if isinstance(value, list) and value and all(
+            isinstance(c, str) and re.fullmatch("[0-9]{2}", c) for c in value):
+        return value
+    raise PydanticCustomError(
+        "kspay", 'must be true, false or a list of 2-digit card codes such as ["04", "05"] '
+        f"(quoted), got {value!r}")
+
+
+Months = Annotated[list[int], PlainValidator(_months),
+                   WithJsonSchema({"type": "array", "items": {"type": "integer", "minimum": 0,
+                                                               "maximum": 36}})]
+InterestFree = Annotated[Any, PlainValidator(_interest_free), WithJsonSchema(
+    {"anyOf": [{"enum": ["none", "all"]},
+               {"type": "array", "items": {"type": "integer", "minimum": 2, "maximum": 36}}]})]
+MpiCards = Annotated[Any, PlainValidator(_mpi), WithJsonSchema(
+    {"anyOf": [{"type": "boolean"},
+               {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{2}$"}}]})]
+Slug = Annotated[str, _pattern_rule(kspay.SLUG_PATTERN,
+                                    "must be lower-case letters, digits and single hyphens")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Store(_Model):
+    id: Annotated[str, _kspay_rule("sndStoreid")]
+    name: Annotated[str, _kspay_rule("sndStoreName")]
+    name_en: Annotated[str, _kspay_rule("sndStoreNameEng")] = ""
+    domain: Annotated[str, _kspay_rule("sndStoreDomain")] = ""
+    ceo_name: Annotated[str, _kspay_rule("sndStoreCeoName")] = ""
+    phone: Annotated[str, _kspay_rule("sndStorePhoneNo")] = ""
+    address: Annotated[str, _kspay_rule("sndStoreAddress")] = ""
+
+
+class ShowCards(_Model):
+    isp: bool = True
+    mpi: MpiCards = True
+
+
+class Apps(_Model):
+    android: bool = False
+    ios_scheme: Annotated[str, _pattern_rule(kspay.APP_SCHEME_PATTERN,
+                                             "must be an app URL scheme such as myapp://")] | None = None
+
+
+class Product(_Model):
+    slug: Slug
+    name: Annotated[str, _kspay_rule("sndGoodname")]
+    amount: Annotated[int, Field(ge=1, le=999_999_999)]
+    description: str = ""
+
+
+class SiteConfig(_Model):
+    store: Store
+    reply_url: Annotated[str, _kspay_rule("sndReply")]
+    window: Literal["v1.4", "mb2"] = "v1.4"
+    currency: Literal["WON", "410"] = "WON"
+    paymethods: Annotated[list[Literal["card", "virtual_account", "mobile"]],
+                          Field(min_length=1)] = ["card"]
+    installments: Months = [0]
+    interest_free: InterestFree = "none"
+    escrow: bool = False
+    show_cards: ShowCards = ShowCards()
+    good_type: Literal["physical", "digital"] | None = None
+    apps: Apps = Apps()
+    echo: dict[Annotated[str, _pattern_rule(kspay.ECHO_NAME_PATTERN,
+                                            "echo names are ECH and one capital letter")],
+               Annotated[str, _kspay_rule("ECH*")]] = {}
+    order_prefix: Annotated[str, _pattern_rule(
+        kspay.ORDER_PREFIX_PATTERN, f"must be 1 to {kspay.ORDER_PREFIX_MAX} letters or digits")
+    ] = "KSPAY"
+    theme: Slug = "default"
+    notice: str = ""
+    products: Annotated[list[Product], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class ConfigError:
+    file: str
+    line: int
+    column: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Site:
+    slug: str
+    source: Path
+    config: SiteConfig
+
+
+def key_path(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_site(path: Path) -> Site | list[ConfigError]:
+    """Read and validate one merchant file; every problem found, or the site."""
+    shown = display_path(path)
+
+    def error(mark: Mark, where: tuple[str | int, ...], message: str) -> ConfigError:
+        return ConfigError(shown, mark.line, mark.column, key_path(where), message)
+
+    slug = path.stem
+    if SLUG_RE.fullmatch(slug) is None:
+        return [error(Mark(1, 1), (), f"file name {path.name!r}: a site slug must be "
+                      "lower-case letters, digits and single hyphens, e.g. my-shop.yaml")]
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = exc.object[:exc.start]
+        where = Mark(before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1)
+        return [error(where, (), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                      "save the file as UTF-8")]
+    except OSError as exc:
+        return [error(Mark(1, 1), (), f"cannot read: {exc.strerror}")]
+    try:
+        doc = yamlload.load(text)
+    except yamlload.YamlError as exc:
+        return [error(exc.mark, exc.path, exc.message)]
+    if not isinstance(doc.data, dict):
+        return [error(Mark(1, 1), (), "the file must be a mapping of keys (store:, products:, ...)")]
+    try:
+        config = SiteConfig.model_validate(doc.data)
+    except ValidationError as exc:
+        found = [error(*_locate(doc, err)) for err in exc.errors()]
+        return sorted(found, key=lambda e: (e.line, e.column))
+    problems = [error(doc.mark(where), where, message) for where, message in cross_checks(config, doc)]
+    return problems or Site(slug, path, config)
+
+
+def cross_checks(config: SiteConfig, doc: Document) -> list[tuple[tuple[str | int, ...], str]]:
+    """Rules that tie two keys together, each reported at the key that must change."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    offered = set(config.installments)
+    if isinstance(config.interest_free, list):
+        for i, month in enumerate(config.interest_free):
+            if month not in offered:
+                found.append((("interest_free", i), f"month {month} is not offered in "
+                              f"installments {sorted(offered)}"))
+    if "mobile" in config.paymethods and config.good_type is None:
+        found.append((("paymethods",), "good_type (physical or digital) is required when "
+                      "mobile is offered"))
+    if "card" in config.paymethods and not (config.show_cards.isp or config.show_cards.mpi):
+        found.append((("show_cards",), "at least one of isp and mpi must be on for card payments"))
+    duplicate_methods = sorted({m for m in config.paymethods if config.paymethods.count(m) > 1})
+    for method in duplicate_methods:
+        found.append((("paymethods",), f"{method} is listed twice"))
+    first_slug: dict[str, int] = {}
+    for i, product in enumerate(config.products):
+        if product.slug in first_slug:
+            line = doc.mark(("products", first_slug[product.slug], "slug")).line
+            found.append((("products", i, "slug"), f"duplicate product slug {product.slug!r} "
+                          f"(first at line {line})"))
+        first_slug.setdefault(product.slug, i)
+        if "card" in config.paymethods and product.amount < kspay.CARD_MIN_AMOUNT:
+            found.append((("products", i, "amount"), f"{product.amount} won is below the card "
+                          f"minimum of {kspay.CARD_MIN_AMOUNT:,} won"))
+    return found
+
+
+# --- pydantic errors -> messages for people -------------------------------------------
+
+def _got(doc: Document, where: tuple[str | int, ...], value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing (null)"
+    kind = "true/false" if isinstance(value, bool) else "the number"
+    return f"{kind} {doc.scalar_text.get(where, repr(value))}"
+
+
+def _locate(doc: Document, err: Any) -> tuple[Mark, tuple[str | int, ...], str]:
+    loc = err["loc"]
+    where = tuple(p for p in loc if isinstance(p, int) or p in _known_keys(loc))
+    kind, value = err["type"], err.get("input")
+    if loc and loc[-1] == "[key]":
+        return doc.mark(where, key=True), where, err["msg"]
+    if kind == "missing":
+        return doc.mark(where[:-1]), where, "required key is missing"
+    if kind == "extra_forbidden":
+        return doc.mark(where, key=True), where, _unknown_key(where)
+    if kind == "string_type":
+        hint = f'; put it in quotes: "{doc.scalar_text.get(where, value)}"' \
+            if isinstance(value, (int, float)) else ""
+        message = f"expected text, got {_got(doc, where, value)}{hint}"
+    elif kind in ("int_type", "int_from_float"):
+        message = f"expected a whole number, got {_got(doc, where, value)}"
+    elif kind == "bool_type":
+        message = f"expected true or false, got {_got(doc, where, value)}"
+    elif kind == "list_type":
+        message = f"expected a list, got {_got(doc, where, value)}"
+    elif kind in ("dict_type", "model_type"):
+        message = f"expected a mapping of keys, got {_got(doc, where, value)}"
+    elif kind == "literal_error":
+        message = f"must be {err['ctx']['expected']}, got {_got(doc, where, value)}"
+    elif kind == "too_short":
+        message = "needs at least one entry"
+    elif kind in ("greater_than_equal", "less_than_equal"):
+        message = f"{value} is out of range: KSPay amounts are 1 to 9 digits of won"
+    else:
+        message = err["msg"]
+    return doc.mark(where), where, message
+
+
+def _known_keys(loc: tuple[Any, ...]) -> set[str]:
+    """Strings in a pydantic loc that are real keys (not union tags or dict-key markers)."""
+    return {p for p in loc if isinstance(p, str)
+            and not p.startswith(("literal[", "function-", "[key]"))}
+
+
+def _model_at(where: tuple[str | int, ...]) -> type[BaseModel] | None:
+    model: Any = SiteConfig
+    for part in where[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        annotation = model.model_fields[part].annotation
+        model = _unwrap_model(annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unwrap_model(annotation: Any) -> Any:
+    for arg in (annotation, *typing.get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        inner = _unwrap_model(arg) if typing.get_args(arg) else None
+        if inner is not None:
+            return inner
+    return None
+
+
+def _unknown_key(where: tuple[str | int, ...]) -> str:
+    model = _model_at(where)
+    allowed = sorted(model.model_fields) if model else []
+    unknown = str(where[-1]) if where else ""
+    close = difflib.get_close_matches(unknown, allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown key{hint} (allowed here: {', '.join(allowed)})"
+
+
+def load_sites(paths: list[Path]) -> tuple[list[Site], list[ConfigError]]:
+    sites: list[Site] = []
+    errors: list[ConfigError] = []
+    for path in paths:
+        loaded = load_site(path)
+        if isinstance(loaded, Site):
+            sites.append(loaded)
+        else:
+            errors.extend(loaded)
+    return sites, errors
+
+
+def json_schema() -> dict[str, Any]:
+    schema = SiteConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "KSPay Pages merchant config"
+    return schema

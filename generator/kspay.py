@@ -1,0 +1,322 @@
+"""KSPay form-field rules and encoders: the one place they are written down.
+
+Everything else reads this module: the config validator, the order page's input
+attributes, the page script (through `customer_rules()`, embedded as JSON) and the
+parameters reference page. The rules come from KSNET's smartphone guide (Part 2 and
+Part 3 of chapter 2); where the guide is silent, `Field.source` says where a rule
+came from instead.
+
+Patterns are written in the common subset of Python `re` and JavaScript `RegExp`
+syntax so that the page script can run the very same expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+ENCODING = "cp949"  # KSNET and the card companies work in EUC-KR (CP949) bytes.
+
+INSTALLMENT_MIN_AMOUNT = 50_000  # won; below this only lump sum (guide, chapter 3)
+CARD_MIN_AMOUNT = 1_000  # won; the card window refuses less (guide, chapter 3)
+MAX_INSTALLMENT_MONTHS = 36
+ORDER_PREFIX_PATTERN = "[A-Za-z0-9]{1,10}"
+ORDER_PREFIX_MAX = 10
+# prefix + YYYYMMDDHHMMSS + random digits: the page fills up to ORDER_NUMBER_MAX bytes.
+ORDER_TIMESTAMP_DIGITS = 14
+ORDER_RANDOM_DIGITS = 6
+ECHO_NAME_PATTERN = "ECH[A-Z]"
+SLUG_PATTERN = "[a-z0-9]+(-[a-z0-9]+)*"
+URL_PATTERN = r"https?://[A-Za-z0-9._-]+(:[0-9]{1,5})?([/?#][^\s\"'<>`]*)?"
+APP_SCHEME_PATTERN = r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>`]*"
+# Characters the page never lets through in free text: C0 controls and DEL.
+NO_CONTROLS = "[^\\u0000-\\u001f\\u007f]*"
+
+PaymethodName = Literal["card", "virtual_account", "mobile"]
+# Position (1-based) of each method's "1" in the ten-digit sndPaymethod string.
+PAYMETHOD_POSITIONS: dict[str, int] = {"card": 1, "virtual_account": 2, "mobile": 6}
+PAYMETHOD_LABELS: dict[str, str] = {"card": "신용카드", "virtual_account": "가상계좌", "mobile": "휴대폰"}
+GOOD_TYPES: dict[str, str] = {"physical": "1", "digital": "2"}
+CURRENCIES = ("WON", "410")
+ANDROID_RTAPP = "android"
+
+
+@dataclass(frozen=True)
+class Window:
+    """One KSPay payment window: where the form posts and how it is encoded."""
+
+    name: str
+    action: str
+    accept_charset: str | None  # None: the page's own UTF-8
+    charset_field: str | None  # value of the hidden sndCharSet, None: not sent
+
+
+WINDOWS: dict[str, Window] = {
+    "v1.4": Window(
+        "v1.4", "https://kspay.ksnet.to/store/KSPayMobileV1.4/KSPayPWeb.jsp", None, "utf-8"
+    ),
+    "mb2": Window("mb2", "https://kspay.ksnet.to/store/mb2/KSPayPWeb.jsp", "EUC-KR", None),
+}
+KSPAY_HOST = "kspay.ksnet.to"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of the form posted to the KSPay window."""
+
+    name: str
+    label: str  # the guide's Korean name
+    meaning: str
+    required: bool
+    max_bytes: int | None  # EUC-KR bytes; None where the guide gives no limit
+    pattern: str | None  # full-match pattern, Python and JavaScript alike
+    allowed: str  # the pattern in words, for people
+    example: str
+    set_by: str  # the config key, "customer", "page script" or "fixed"
+    forbidden: str = ""  # characters refused even where the pattern allows them
+    encodable: bool = True  # must encode in EUC-KR
+    source: str = "guide"
+    hint: str = ""  # what to do when the pattern does not match
+    empty_ok: bool = False  # required to be sent, yet empty is a valid value (sndRtApp)
+
+
+def _f(*args: object, **kwargs: object) -> Field:
+    return Field(*args, **kwargs)  # type: ignore[arg-type]
+
+
+FIELDS: tuple[Field, ...] = (
+    _f("sndPaymethod", "결제수단설정", "Payment methods offered: ten 0/1 digits; card is "
+       "position 1, virtual account 2, mobile 6.", True, 10, "[01]{10}", "ten digits 0 or 1",
+       "1000000000", "paymethods", hint="must be ten digits 0 or 1"),
+    _f("sndStoreid", "상점아이디", "Store id issued by KSNET (2999199999 is the test store).",
+       True, 10, "[0-9]{10}", "exactly 10 digits", "2999199999", "store.id",
+       hint="must be exactly 10 digits"),
+    _f("sndCurrencytype", "화폐단위", "Currency: won, written WON or 410.", True, 3, "WON|410",
+       "WON or 410", "WON", "currency", hint="must be WON or 410"),
+    _f("sndOrdernumber", "주문번호", "Order number, unique per payment; made by the page when "
+       "the customer taps Pay.", True, 30, "[A-Za-z0-9_]{1,30}", "A-Z a-z 0-9 _",
+       "KSPAY20261128093000123456", "order_prefix (page script)",
+       hint="may hold only A-Z, a-z, 0-9 and _"),
+    _f("sndAllregid", "주민번호", "Resident registration number; never collected, sent empty.",
+       False, 13, "", "always empty", "", "fixed",
+       source="guide (optional); always empty under Korean privacy law", hint="must be empty"),
+    _f("sndInstallmenttype", "일반할부개월수", "Installment months offered, joined by ':'; 0 is "
+       "lump sum. Only 0 below 50,000 won.", True, 30, "[0-9]{1,2}(:[0-9]{1,2})*",
+       "months 0-36 joined by :", "0:2:3:4:5:6:7:8:9:10:11:12", "installments",
+       hint="must be months joined by ':'"),
+    _f("sndInteresttype", "무이자할부개월수", "Interest-free months paid by the merchant: NONE, "
+       "ALL, or months joined by ':' among those offered.", True, 30,
+       "NONE|ALL|[0-9]{1,2}(:[0-9]{1,2})*", "NONE, ALL or months joined by :", "3:4:5:6",
+       "interest_free", hint="must be NONE, ALL or months joined by ':'"),
+    _f("sndShowcard", "카드표시", "Card authentication shown: I = ISP, M = MPI, M(04,05) = MPI "
+       "for those 2-digit card codes only.", False, None,
+       r"(I|M|M\([0-9]{2}(,[0-9]{2})*\))(,(I|M|M\([0-9]{2}(,[0-9]{2})*\)))*",
+       "I, M or M(codes), joined by ,", "I,M", "show_cards", hint="must be like I,M or M(04,05)"),
+    _f("sndGoodname", "상품명", "Goods name; the card approval fails above 30 bytes.", True, 30,
+       NO_CONTROLS, "EUC-KR text without ' \" ` ~", "당근10kg", "products[].name",
+       forbidden="'\"`~", hint="must not contain control characters"),
+    _f("sndAmount", "가격", "Amount in won; cards need at least 1,000.", True, 9, "[1-9][0-9]{0,8}",
+       "1 to 9 digits", "1003", "products[].amount", hint="must be a whole number of won"),
+    _f("sndOrdername", "성명", "Customer's name.", True, 20, NO_CONTROLS, "EUC-KR text",
+       "김토끼", "customer", hint="must not contain control characters"),
+    _f("sndEmail", "전자우편", "Customer's e-mail; KSPay mails the receipt (card, transfer).",
+       False, 50, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+       "an e-mail address", "kspay@carrot.do.kr", "customer",
+       hint="must be an e-mail address such as name@example.kr"),
+    _f("sndMobile", "이동전화", "Customer's mobile number, digits only (the page removes "
+       "hyphens and spaces).", False, 20, "[0-9]{1,20}", "digits only", "01609879999",
+       "customer", hint="must hold digits only"),
+    _f("sndReply", "결과페이지", "Full URL of the merchant's result page; the page adds "
+       "ordno=<order number> to its query.", True, None, URL_PATTERN, "http(s) URL",
+       "https://shop.example.kr/kspay/result", "reply_url",
+       hint="must be an absolute http:// or https:// URL"),
+    _f("sndEscrow", "에스크로설정", "Escrow: 0 off, 1 on.", False, 1, "[01]", "0 or 1", "0",
+       "escrow", hint="must be 0 or 1"),
+    _f("sndVirExpDt", "가상계좌 입금기한일", "Virtual account deadline date; sent empty "
+       "(KSNET's default).", False, 8, "([0-9]{8})?", "YYYYMMDD or empty", "", "fixed",
+       source="KSNET's mobile sample", hint="must be YYYYMMDD"),
+    _f("sndVirExpTm", "가상계좌 입금기한시간", "Virtual account deadline time; sent empty.",
+       False, 6, "([0-9]{6})?", "HHMMSS or empty", "", "fixed",
+       source="KSNET's mobile sample", hint="must be HHMMSS"),
+    _f("sndStoreName", "회사명(한글)", "Store name shown in the card company's window.", True,
+       20, NO_CONTROLS, "EUC-KR text", "케이에스페이(주)", "store.name",
+       hint="must not contain control characters"),
+    _f("sndStoreNameEng", "회사명(영문)", "Store name in English.", False, 20, "[ -~]*",
+       "printable ASCII", "kspay_test_store", "store.name_en",
+       hint="must be printable ASCII (English letters, digits, punctuation)"),
+    _f("sndStoreDomain", "회사도메인", "Store domain with http:// or https://.", False, None,
+       URL_PATTERN, "http(s) URL", "http://www.kspay_test.co.kr", "store.domain",
+       hint="must start with http:// or https://"),
+    _f("sndGoodType", "상품구분", "Mobile payment goods type: 1 physical, 2 digital.", False, 1,
+       "[12]?", "1, 2 or empty", "1", "good_type", hint="must be 1 or 2"),
+    _f("sndUseBonusPoint", "포인트사용", "Card bonus points; sent empty (KSNET's sample).",
+       False, None, "", "always empty", "", "fixed", source="KSNET's mobile sample",
+       hint="must be empty"),
+    _f("sndRtApp", "앱 URL Scheme", "Where the ISP/MPI card apps return: empty on mobile web, "
+       "android in an Android app, the app's URL scheme in an iOS app.", True, None,
+       "(android|" + APP_SCHEME_PATTERN + ")?", "empty, android or scheme://", "kspaysample://",
+       "apps", hint="must be empty, android or an app URL scheme such as myapp://",
+       empty_ok=True),
+    _f("sndStoreCeoName", "대표자명", "Store CEO's name (KakaoPay in the V1.4 window).", False,
+       20, NO_CONTROLS, "EUC-KR text", "홍길동", "store.ceo_name",
+       source="KSNET's V1.4 sample; the 20-byte limit is ours",
+       hint="must not contain control characters"),
+    _f("sndStorePhoneNo", "상점 전화번호", "Store phone number, digits only.", False, 20,
+       "[0-9]{0,20}", "digits only", "0215446030", "store.phone",
+       source="KSNET's V1.4 sample; the limit is ours", hint="must hold digits only"),
+    _f("sndStoreAddress", "상점 주소", "Store address.", False, 100, NO_CONTROLS, "EUC-KR text",
+       "서울시 강남구 삼성동", "store.address",
+       source="KSNET's V1.4 sample; the limit is ours", hint="must not contain control characters"),
+    _f("sndCharSet", "문자셋", "Encoding of the posted values; utf-8 for the V1.4 window, absent "
+       "on mb2 (EUC-KR).", False, None, "utf-8", "utf-8", "utf-8", "window",
+       source="KSNET's V1.4 sample", hint="must be utf-8"),
+    _f("ECH*", "추가파라미터", "Merchant pass-through values, posted back to sndReply as sent.",
+       False, None, NO_CONTROLS, "EUC-KR text", "branch-01", "echo",
+       hint="must not contain control characters"),
+)
+
+FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+CUSTOMER_FIELDS = ("sndOrdername", "sndEmail", "sndMobile")
+# Removed from the mobile number before it is checked: the guide wants digits only.
+MOBILE_STRIP = "[- ]"
+# Trimmed from both ends of customer text. An explicit class: Python's \s and JavaScript's
+# \s differ, and both sides must agree on every string.
+TRIM = "^[ \\t\\r\\n]+|[ \\t\\r\\n]+$"
+
+
+# --- EUC-KR helpers ---------------------------------------------------------------
+
+def unencodable(text: str) -> list[str]:
+    """Characters of `text` that EUC-KR (CP949) cannot encode, in order, without repeats."""
+    bad: list[str] = []
+    for char in text:
+        if not char.isascii() and char not in bad:
+            try:
+                char.encode(ENCODING)
+            except UnicodeEncodeError:
+                bad.append(char)
+    return bad
+
+
+def euckr_len(text: str) -> int:
+    """Bytes of `text` in EUC-KR; a character it cannot encode counts 2, as the page does."""
+    return sum(1 if char.isascii() else 2 for char in text)
+
+
+def describe_char(char: str) -> str:
+    return f"{char!r} (U+{ord(char):04X})"
+
+
+# --- rules --------------------------------------------------------------------------
+
+def problems(field_name: str, value: str) -> list[str]:
+    """Why `value` is not acceptable for the KSPay field, as messages for people.
+
+    The order matters and the page script follows it: required, encodable,
+    forbidden characters, byte length, pattern.
+    """
+    rule = FIELD_BY_NAME[field_name]
+    if value == "":
+        return ["is required"] if rule.required and not rule.empty_ok else []
+    if rule.encodable:
+        bad = unencodable(value)
+        if bad:
+            names = ", ".join(describe_char(c) for c in bad)
+            return [f"{names} cannot be encoded in EUC-KR"]
+    found = [c for c in rule.forbidden if c in value]
+    if found:
+        return [f"must not contain {' '.join(found)} (KSPay refuses {' '.join(rule.forbidden)})"]
+    if rule.max_bytes is not None:
+        size = euckr_len(value)
+        if size > rule.max_bytes:
+            return [f"{size} bytes in EUC-KR, the limit is {rule.max_bytes}"]
+    if rule.pattern is not None and re.fullmatch(rule.pattern, value) is None:
+        return [f"{rule.hint}, got {value!r}"]
+    return []
+
+
+def normalize_customer(field_name: str, value: str) -> str:
+    """What the page sends for a customer's input: trimmed, mobile without - and spaces."""
+    value = re.sub(TRIM, "", value)
+    if field_name == "sndMobile":
+        value = re.sub(MOBILE_STRIP, "", value)
+    return value
+
+
+def customer_rules() -> dict[str, object]:
+    """The rules the page script needs, as JSON-ready data (one source: FIELDS)."""
+    fields = {}
+    for name in CUSTOMER_FIELDS:
+        rule = FIELD_BY_NAME[name]
+        fields[name] = {
+            "required": rule.required,
+            "maxBytes": rule.max_bytes,
+            "pattern": rule.pattern,
+            "forbidden": rule.forbidden,
+        }
+    return {
+        "fields": fields,
+        "trim": TRIM,
+        "mobileStrip": MOBILE_STRIP,
+        "orderNumber": {
+            "maxBytes": FIELD_BY_NAME["sndOrdernumber"].max_bytes,
+            "timestampDigits": ORDER_TIMESTAMP_DIGITS,
+            "randomDigits": ORDER_RANDOM_DIGITS,
+        },
+    }
+
+
+def order_number_pattern(prefix: str) -> str:
+    return re.escape(prefix) + f"[0-9]{{{ORDER_TIMESTAMP_DIGITS + ORDER_RANDOM_DIGITS}}}"
+
+
+# --- encoders -----------------------------------------------------------------------
+
+def paymethod_bits(methods: Iterable[str]) -> str:
+    """`["card", "mobile"]` -> `"1000010000"`."""
+    bits = ["0"] * 10
+    for method in methods:
+        bits[PAYMETHOD_POSITIONS[method] - 1] = "1"
+    return "".join(bits)
+
+
+def offers_installments(amount: int) -> bool:
+    return amount >= INSTALLMENT_MIN_AMOUNT
+
+
+def installment_string(months: Iterable[int], amount: int) -> str:
+    """`[0, 2, 3]` -> `"0:2:3"`; only `"0"` below 50,000 won."""
+    if not offers_installments(amount):
+        return "0"
+    return ":".join(str(m) for m in sorted(set(months)))
+
+
+def interest_string(interest_free: str | list[int], amount: int) -> str:
+    """`"none"` -> NONE, `"all"` -> ALL, `[3, 4]` -> `"3:4"`; NONE below 50,000 won."""
+    if not offers_installments(amount) or interest_free == "none":
+        return "NONE"
+    if interest_free == "all":
+        return "ALL"
+    return ":".join(str(m) for m in sorted(set(interest_free)))
+
+
+def showcard_string(isp: bool, mpi: bool | list[str]) -> str:
+    """`(True, True)` -> `"I,M"`; `(False, ["04", "05"])` -> `"M(04,05)"`."""
+    parts = []
+    if isp:
+        parts.append("I")
+    if mpi is True:
+        parts.append("M")
+    elif isinstance(mpi, list) and mpi:
+        parts.append(f"M({','.join(mpi)})")
+    return ",".join(parts)
+
+
+def reply_with_order(reply_url: str, order_number: str) -> str:
+    """sndReply with `ordno` added to the query, before any fragment (as the page does)."""
+    base, hash_mark, fragment = reply_url.partition("#")
+    joiner = "&" if "?" in base else "?"
+    if base.endswith(("?", "&")):
+        joiner = ""
+    return f"{base}{joiner}ordno={order_number}{hash_mark}{fragment}"

@@ -1,0 +1,137 @@
+"""The build, as a recipe: load and validate every site, render, stage, publish, report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import kspay, render
+from .config import ConfigError, Site, load_sites
+from .form import customer_inputs, hidden_fields, variants
+from .markup import render_markdown
+from .output import Stager
+from .render import Asset, Theme
+
+SITE_SUFFIXES = (".yaml", ".yml")
+
+
+class BuildFailed(Exception):
+    def __init__(self, errors: list[ConfigError] | list[str]) -> None:
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = [str(e) for e in errors]
+
+
+@dataclass(frozen=True)
+class Report:
+    sites: int
+    pages: int
+    written: int
+    kept: int
+    seconds: float
+
+    def summary(self, out_dir: Path) -> str:
+        return (f"built {self.sites} site(s), {self.pages} page(s) into {out_dir} "
+                f"in {self.seconds:.2f} s ({self.written} written, {self.kept} unchanged)")
+
+
+def site_files(paths: list[Path]) -> list[Path]:
+    """Merchant files named on the command line: files as given, folders' *.yaml sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in SITE_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def check(paths: list[Path], themes_dir: Path = render.THEMES_DIR) -> list[str]:
+    """Validate merchant files without writing anything; every error, in order."""
+    sites, errors = load_sites(site_files(paths))
+    return [str(e) for e in errors] + _theme_errors(sites, themes_dir)
+
+
+def build(sites_dir: Path, out_dir: Path, themes_dir: Path = render.THEMES_DIR) -> Report:
+    started = time.perf_counter()
+    paths = site_files([sites_dir])
+    if not paths:
+        raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
+    sites, errors = load_sites(paths)
+    problems = [str(e) for e in errors] + _theme_errors(sites, themes_dir)
+    if problems:
+        raise BuildFailed(problems)
+
+    pages = 0
+    with Stager(out_dir) as stage:
+        site_assets = {}
+        for theme_name in sorted({s.config.theme for s in sites}):
+            theme = render.load_theme(theme_name, themes_dir)
+            site_assets[theme_name] = _write_assets(stage, theme)
+        for site in sites:
+            theme = render.load_theme(site.config.theme, themes_dir)
+            pages += _render_site(stage, site, theme, site_assets[site.config.theme])
+        default = render.load_theme("default", themes_dir)
+        pages += _render_directory(stage, sites, default, site_assets.get("default")
+                                   or _write_assets(stage, default))
+        stage.commit()
+    seconds = time.perf_counter() - started
+    return Report(len(sites), pages, stage.written, stage.kept, seconds)
+
+
+def _theme_errors(sites: list[Site], themes_dir: Path) -> list[str]:
+    problems = []
+    for site in sites:
+        try:
+            render.load_theme(site.config.theme, themes_dir)
+        except render.ThemeError as exc:
+            problems.append(f"{site.source}: theme: {exc}")
+    return problems
+
+
+def _write_assets(stage: Stager, theme: Theme) -> dict[str, Asset]:
+    found = render.assets(theme)
+    for asset in found.values():
+        if asset.path not in stage.paths:
+            stage.write(asset.path, asset.data)
+    return found
+
+
+def _page(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
+          form_action: str | None = None, **context: object) -> bytes:
+    root = "../" * depth or "./"
+    sources = "'self'"
+    csp = (f"default-src 'none'; script-src {sources}; style-src {sources}; img-src {sources}; "
+           f"form-action {form_action or chr(39) + 'none' + chr(39)}; base-uri 'none'")
+    html = theme.render(template, root=root, csp=csp,
+                        asset=lambda name: root + assets[name].path, **context)
+    return html.encode("utf-8")
+
+
+def _render_site(stage: Stager, site: Site, theme: Theme, assets: dict[str, Asset]) -> int:
+    config = site.config
+    window = kspay.WINDOWS[config.window]
+    page_variants = variants(config)
+    stage.write(f"{site.slug}/index.html", _page(
+        theme, "store.html", 1, assets, site=site, config=config,
+        notice=render_markdown(config.notice), variants=page_variants))
+    count = 1
+    inputs = customer_inputs()
+    for product in config.products:
+        description = render_markdown(product.description)
+        for variant in page_variants:
+            stage.write(f"{site.slug}/{product.slug}/{variant.filename}", _page(
+                theme, "order.html", 2, assets, form_action=f"https://{kspay.KSPAY_HOST}",
+                site=site, config=config, product=product, description=description,
+                variant=variant, window=window, inputs=inputs,
+                hidden=hidden_fields(config, product, variant),
+                paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
+                installments=kspay.installment_string(config.installments, product.amount)))
+            count += 1
+    return count
+
+
+def _render_directory(stage: Stager, sites: list[Site], theme: Theme,
+                      assets: dict[str, Asset]) -> int:
+    stage.write("index.html", _page(theme, "directory.html", 0, assets, sites=sites))
+    return 1

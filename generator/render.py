@@ -1,0 +1,118 @@
+"""Themes: a chain of template folders, one jinja2 environment per chain, and assets.
+
+A theme is `themes/<name>/` with `templates/`, `static/` and an optional `theme.yaml`
+whose `extends:` names the theme it builds on. Environments are made once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import jinja2
+import yaml
+
+from . import kspay
+
+THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
+TEMPLATE_SUFFIX = ".jinja"  # a static file rendered once per build, e.g. order.js.jinja
+
+
+class ThemeError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    folders: tuple[Path, ...]  # the theme first, then what it extends
+    env: jinja2.Environment
+
+    def render(self, template: str, **context: object) -> str:
+        try:
+            return self.env.get_template(template).render(**context)
+        except jinja2.TemplateNotFound as exc:
+            searched = ", ".join(str(f / "templates") for f in self.folders)
+            raise ThemeError(f"unable to load {exc.name} from {searched}") from None
+
+
+def theme_names(themes_dir: Path = THEMES_DIR) -> set[str]:
+    if not themes_dir.is_dir():
+        return set()
+    return {p.name for p in themes_dir.iterdir() if (p / "templates").is_dir()}
+
+
+@functools.cache
+def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
+    folders: list[Path] = []
+    current: str | None = name
+    while current is not None:
+        folder = (themes_dir / current).resolve()
+        if folder.parent != themes_dir.resolve() or not (folder / "templates").is_dir():
+            raise ThemeError(f"theme {current!r} not found: no {themes_dir / current}/templates")
+        if folder in folders:
+            chain = " -> ".join(f.name for f in folders)
+            raise ThemeError(f"theme {name!r} extends itself: {chain} -> {current}")
+        folders.append(folder)
+        current = _extends(folder)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(f / "templates") for f in folders]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["won"] = lambda amount: f"{amount:,}원"
+    env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+    return Theme(name, tuple(folders), env)
+
+
+def _extends(folder: Path) -> str | None:
+    meta = folder / "theme.yaml"
+    if not meta.is_file():
+        return None
+    data = yaml.safe_load(meta.read_text(encoding="utf-8")) or {}
+    parent = data.get("extends") if isinstance(data, dict) else None
+    if parent is not None and not isinstance(parent, str):
+        raise ThemeError(f"{meta}: extends must be a theme name")
+    return parent
+
+
+@dataclass(frozen=True)
+class Asset:
+    logical: str  # "order.js"
+    path: str  # "static/order.1a2b3c4d.js"
+    data: bytes
+
+
+def assets(theme: Theme) -> dict[str, Asset]:
+    """The theme's static files (the theme's own override what it extends), hashed names."""
+    files: dict[str, Path] = {}
+    for folder in reversed(theme.folders):
+        static = folder / "static"
+        if static.is_dir():
+            for path in sorted(static.rglob("*")):
+                if path.is_file() and not path.is_symlink():
+                    files[path.relative_to(static).as_posix()] = path
+    found: dict[str, Asset] = {}
+    for logical, path in files.items():
+        data = path.read_bytes()
+        if logical.endswith(TEMPLATE_SUFFIX):
+            logical = logical[: -len(TEMPLATE_SUFFIX)]
+            template = theme.env.from_string(data.decode("utf-8"))
+            data = template.render(rules_json=_rules_json()).encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()[:10]
+        pure = PurePosixPath(logical)
+        hashed = pure.with_name(f"{pure.stem}.{digest}{pure.suffix}")
+        found[logical] = Asset(logical, f"static/{hashed}", data)
+    return found
+
+
+def _rules_json() -> str:
+    # Inside a script: "<" escaped so that no value can close the element.
+    text = json.dumps(kspay.customer_rules(), ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c")

@@ -1,0 +1,211 @@
+"""The example sites, built and parsed: every hidden field of every order page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import SITES, form_values, soup
+from generator import kspay
+
+V14 = "https://kspay.ksnet.to/store/KSPayMobileV1.4/KSPayPWeb.jsp"
+MB2 = "https://kspay.ksnet.to/store/mb2/KSPayPWeb.jsp"
+
+# KSNET's mobile sample field set, in its order (DESIGN.md section 5).
+SAMPLE_FIELDS = [
+    "sndPaymethod", "sndStoreid", "sndCurrencytype", "sndOrdernumber", "sndAllregid",
+    "sndInstallmenttype", "sndInteresttype", "sndShowcard", "sndGoodname", "sndAmount",
+    "sndReply", "sndEscrow", "sndVirExpDt", "sndVirExpTm", "sndStoreName", "sndStoreNameEng",
+    "sndStoreDomain", "sndGoodType", "sndUseBonusPoint", "sndRtApp", "sndStoreCeoName",
+    "sndStorePhoneNo", "sndStoreAddress",
+]
+
+
+def test_seed_test_store_order_page_matches_the_guide(built: Path) -> None:
+    page = soup(built / "kspay-test" / "carrot-10kg" / "index.html")
+    form = page.find("form", id="pay-form")
+    assert form["action"] == V14
+    assert form["method"] == "post"
+    assert form.get("accept-charset") is None
+    assert form_values(page) == {
+        "sndPaymethod": "1000000000", "sndStoreid": "2999199999", "sndCurrencytype": "WON",
+        "sndOrdernumber": "", "sndAllregid": "", "sndInstallmenttype": "0",
+        "sndInteresttype": "NONE", "sndShowcard": "I,M", "sndGoodname": "당근10kg",
+        "sndAmount": "1003", "sndReply": "https://shop.example.kr/kspay/result",
+        "sndEscrow": "0", "sndVirExpDt": "", "sndVirExpTm": "",
+        "sndStoreName": "케이에스페이(주)", "sndStoreNameEng": "kspay_test_store",
+        "sndStoreDomain": "http://www.kspay_test.co.kr", "sndGoodType": "",
+        "sndUseBonusPoint": "", "sndRtApp": "", "sndStoreCeoName": "", "sndStorePhoneNo": "",
+        "sndStoreAddress": "", "sndCharSet": "utf-8",
+        "ECHA": "추가파라미터A", "ECHB": "추가파라미터B", "ECHC": "추가파라미터C",
+    }
+    assert form["data-reply"] == "https://shop.example.kr/kspay/result"
+    assert form["data-order-prefix"] == "KSPay"
+
+
+def test_installments_from_fifty_thousand_won_and_app_variants(built: Path) -> None:
+    folder = built / "jeju-orchard" / "hallabong-5kg"
+    assert sorted(p.name for p in folder.iterdir()) == ["android.html", "index.html", "ios.html"]
+    expected_rtapp = {"index.html": "", "android.html": "android", "ios.html": "jejuorchard://"}
+    for name, rtapp in expected_rtapp.items():
+        values = form_values(soup(folder / name))
+        assert values["sndRtApp"] == rtapp
+        assert values["sndPaymethod"] == "1100010000"
+        assert values["sndInstallmenttype"] == "0:2:3:4:5:6"
+        assert values["sndInteresttype"] == "2:3"
+        assert values["sndEscrow"] == "1"
+        assert values["sndGoodType"] == "1"
+        assert values["sndAmount"] == "59000"
+        assert values["sndStoreCeoName"] == "고한라"
+        assert values["sndStorePhoneNo"] == "0647250000"
+        assert values["sndStoreAddress"] == "제주특별자치도 서귀포시 남원읍"
+        assert values["ECHA"] == "app-store"
+    cheap = form_values(soup(built / "jeju-orchard" / "tangerine-10kg" / "ios.html"))
+    assert (cheap["sndInstallmenttype"], cheap["sndInteresttype"], cheap["sndAmount"]) == (
+        "0", "NONE", "32000")
+
+
+def test_mb2_window_posts_euc_kr_without_charset_field(built: Path) -> None:
+    page = soup(built / "book-academy" / "python-course" / "index.html")
+    form = page.find("form", id="pay-form")
+    assert form["action"] == MB2
+    assert form["accept-charset"] == ["EUC-KR"]
+    values = form_values(page)
+    assert "sndCharSet" not in values
+    assert (values["sndPaymethod"], values["sndCurrencytype"], values["sndShowcard"],
+            values["sndInstallmenttype"], values["sndInteresttype"], values["sndGoodType"]) == (
+        "1000010000", "410", "M(04,05)", "0:2:3:6:10:12", "ALL", "2")
+    assert not (built / "book-academy" / "python-course" / "android.html").exists()
+
+
+def expected_fields(config: dict, product: dict, rtapp: str) -> dict[str, str]:
+    """The hidden fields as DESIGN.md describes them, worked out here from the raw YAML."""
+    store = config["store"]
+    methods = config.get("paymethods", ["card"])
+    bits = "".join("1" if any(kspay.PAYMETHOD_POSITIONS[m] == i for m in methods) else "0"
+                   for i in range(1, 11))
+    months = config.get("installments", [0])
+    interest = config.get("interest_free", "none")
+    big = product["amount"] >= 50_000
+    cards = config.get("show_cards", {})
+    isp, mpi = cards.get("isp", True), cards.get("mpi", True)
+    showcard = ",".join(([("I")] if isp else []) + (["M"] if mpi is True else
+                                                      [f"M({','.join(mpi)})"] if mpi else []))
+    fields = {
+        "sndPaymethod": bits, "sndStoreid": store["id"],
+        "sndCurrencytype": config.get("currency", "WON"), "sndOrdernumber": "",
+        "sndAllregid": "",
+        "sndInstallmenttype": ":".join(map(str, sorted(months))) if big else "0",
+        "sndInteresttype": (interest.upper() if isinstance(interest, str)
+                            else ":".join(map(str, sorted(interest)))) if big else "NONE",
+        "sndShowcard": showcard, "sndGoodname": product["name"],
+        "sndAmount": str(product["amount"]), "sndReply": config["reply_url"],
+        "sndEscrow": "1" if config.get("escrow") else "0", "sndVirExpDt": "", "sndVirExpTm": "",
+        "sndStoreName": store["name"], "sndStoreNameEng": store.get("name_en", ""),
+        "sndStoreDomain": store.get("domain", ""),
+        "sndGoodType": {"physical": "1", "digital": "2", None: ""}[config.get("good_type")],
+        "sndUseBonusPoint": "", "sndRtApp": rtapp,
+        "sndStoreCeoName": store.get("ceo_name", ""), "sndStorePhoneNo": store.get("phone", ""),
+        "sndStoreAddress": store.get("address", ""),
+    }
+    if config.get("window", "v1.4") == "v1.4":
+        fields["sndCharSet"] = "utf-8"
+    fields.update(config.get("echo", {}))
+    return fields
+
+
+@pytest.mark.parametrize("site_file", sorted(SITES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_order_page_of_every_example(built: Path, site_file: Path) -> None:
+    config = yaml.safe_load(site_file.read_text(encoding="utf-8"))
+    apps = config.get("apps", {})
+    variants = {"index.html": ""}
+    if apps.get("android"):
+        variants["android.html"] = "android"
+    if apps.get("ios_scheme"):
+        variants["ios.html"] = apps["ios_scheme"]
+    for product in config["products"]:
+        folder = built / site_file.stem / product["slug"]
+        assert sorted(p.name for p in folder.iterdir()) == sorted(variants)
+        for filename, rtapp in variants.items():
+            page = soup(folder / filename)
+            form = page.find("form", id="pay-form")
+            assert form["action"] == (MB2 if config.get("window") == "mb2" else V14)
+            names = [i["name"] for i in form.find_all("input") if i["type"] == "hidden"]
+            assert names[: len(SAMPLE_FIELDS)] == SAMPLE_FIELDS
+            assert form_values(page) == expected_fields(config, product, rtapp)
+            assert all(i.get("value", "") == "" for i in page.find_all("input", attrs={"name": "sndAllregid"}))
+
+
+def test_customer_inputs_carry_the_kspay_limits(built: Path) -> None:
+    page = soup(built / "kspay-test" / "carrot-10kg" / "index.html")
+    name = page.find("input", id="sndOrdername")
+    assert (name["name"], name["maxlength"], name["data-max-bytes"], name.has_attr("required")) == (
+        "sndOrdername", "20", "20", True)
+    email = page.find("input", id="sndEmail")
+    assert (email["type"], email["maxlength"], email.has_attr("required")) == ("email", "50", False)
+    mobile = page.find("input", id="sndMobile")
+    assert (mobile["type"], mobile["inputmode"], mobile["data-max-bytes"]) == ("tel", "tel", "20")
+    for field in (name, email, mobile):
+        label = page.find("label", attrs={"for": field["id"]})
+        assert label is not None and label.get_text(strip=True)
+        for described in field["aria-describedby"].split():
+            assert page.find(id=described) is not None
+
+
+def test_order_page_loads_only_its_own_assets(built: Path) -> None:
+    page_path = built / "jeju-orchard" / "hallabong-5kg" / "index.html"
+    page = soup(page_path)
+    urls = [t.get("src") or t.get("href") for t in page.find_all(["script", "link", "img"])]
+    assert all(u.startswith("../../static/") for u in urls)
+    for url in urls:
+        assert (page_path.parent / url).resolve().is_file()
+    assert all(s.get("src") for s in page.find_all("script")), "no inline script"
+    assert not [t for t in page.find_all(True) if any(a.startswith("on") for a in t.attrs)]
+    assert page_path.stat().st_size < 8_000
+    csp = page.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
+    assert "form-action https://kspay.ksnet.to" in csp
+    assert "script-src 'self'" in csp
+
+
+def test_script_embeds_the_rules_of_kspay_py(built: Path) -> None:
+    import json
+    page = soup(built / "kspay-test" / "carrot-10kg" / "index.html")
+    script = page.find("script")["src"]
+    text = (built / "kspay-test" / "carrot-10kg" / script).read_text(encoding="utf-8")
+    match = re.search(r"var RULES = (\{.*?\});\n", text)
+    assert match is not None
+    assert json.loads(match.group(1)) == kspay.customer_rules()
+
+
+def test_store_page_lists_products_and_renders_notice(built: Path) -> None:
+    page = soup(built / "jeju-orchard" / "index.html")
+    assert page.find("h1").get_text() == "제주한라봉농원"
+    links = [(a.get_text(), a["href"]) for a in page.select("ul.products a")]
+    assert links == [("한라봉 5kg 선물세트", "../jeju-orchard/hallabong-5kg/"),
+                     ("노지 감귤 10kg", "../jeju-orchard/tangerine-10kg/"),
+                     ("한라봉 10kg 가정용", "../jeju-orchard/hallabong-10kg/")]
+    assert [p.get_text() for p in page.select("ul.products .price")] == ["59,000원", "32,000원", "89,000원"]
+    notice = page.find("section", class_="notice")
+    assert notice.find("strong").get_text() == "다음 날"
+    assert [li.get_text() for li in notice.find_all("li")][0] == "가상계좌는 발급 후 3일 안에 입금해 주세요."
+
+
+def test_directory_links_every_store(built: Path) -> None:
+    page = soup(built / "index.html")
+    links = [(a.get_text(), a["href"]) for a in page.select("ul.cards a")]
+    assert links == [("한빛온라인아카데미", "./book-academy/"), ("제주한라봉농원", "./jeju-orchard/"),
+                     ("케이에스페이(주)", "./kspay-test/")]
+
+
+def test_rebuild_rewrites_nothing_unchanged(tmp_path: Path) -> None:
+    from generator import pipeline
+    out = tmp_path / "_site"
+    first = pipeline.build(SITES, out)
+    inodes = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    second = pipeline.build(SITES, out)
+    assert second.written == 0
+    assert second.kept == first.written
+    assert {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()} == inodes

@@ -1,0 +1,78 @@
+"""The command line as a merchant uses it: check, new, schema, build."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT, SITES
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_check_examples_are_valid(tmp_path: Path) -> None:
+    result = run("check", str(SITES), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "3 merchant file(s) valid\n"
+
+
+def test_check_lists_every_error_and_fails(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        'store: {id: "1", name: 가게}\nreply_url: https://a.kr/r\n'
+        'products: [{slug: x, name: "x`", amount: 5000}]\n', encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("store: [\n", encoding="utf-8")
+    result = run("check", "a.yaml", "b.yaml", "missing.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "missing.yaml: no such file or folder",
+        "a.yaml:1:13: store.id: must be exactly 10 digits, got '1'",
+        "a.yaml:3:28: products[0].name: must not contain ` (KSPay refuses ' \" ` ~)",
+        "b.yaml:2:1: YAML syntax: did not find expected node content",
+        "4 error(s)",
+    ]
+
+
+def test_new_writes_a_starter_that_passes_check(tmp_path: Path) -> None:
+    result = run("new", "my-shop", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    starter = tmp_path / "sites" / "my-shop.yaml"
+    assert starter.is_file()
+    assert "# " in starter.read_text(encoding="utf-8")
+    assert run("check", str(starter), cwd=tmp_path).returncode == 0
+    again = run("new", "my-shop", cwd=tmp_path)
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert run("new", "My_Shop", cwd=tmp_path).returncode == 1
+
+
+def test_schema_is_json_schema_of_the_config(tmp_path: Path) -> None:
+    result = run("schema", cwd=tmp_path)
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "KSPay Pages merchant config"
+    assert "store" in schema["properties"]
+
+
+def test_build_prints_one_summary_line(tmp_path: Path) -> None:
+    result = run("build", "--sites", str(SITES), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()
+    assert line.startswith(f"built 3 site(s), 16 page(s) into {tmp_path / 'out'} in ")
+    assert (tmp_path / "out" / "kspay-test" / "carrot-10kg" / "index.html").is_file()
+
+
+def test_build_failure_writes_nothing(tmp_path: Path) -> None:
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "x.yaml").write_text("store: {}\n", encoding="utf-8")
+    result = run("build", "--sites", str(sites), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == "4 error(s); nothing was written"
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

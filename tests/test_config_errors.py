@@ -1,0 +1,182 @@
+"""Config errors as merchants see them: file:line:col, key, rule, measured value."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from generator import config, pipeline
+
+VALID = """\
+store:
+  id: "2999199999"
+  name: 케이에스페이(주)
+reply_url: https://shop.example.kr/kspay/result
+products:
+  - slug: carrot-10kg
+    name: 당근10kg
+    amount: 1003
+"""
+
+
+def errors_of(tmp_path: Path, text: str, name: str = "shop.yaml") -> list[str]:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    result = config.load_site(path)
+    assert not isinstance(result, config.Site), "expected errors"
+    return [str(e).replace(str(path), name) for e in result]
+
+
+def test_valid_minimal_file_gets_the_documented_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(VALID, encoding="utf-8")
+    site = config.load_site(path)
+    assert isinstance(site, config.Site)
+    assert site.slug == "shop"
+    c = site.config
+    assert (c.window, c.currency, c.paymethods, c.installments, c.interest_free, c.escrow) == (
+        "v1.4", "WON", ["card"], [0], "none", False)
+    assert (c.show_cards.isp, c.show_cards.mpi, c.order_prefix, c.theme) == (True, True, "KSPAY", "default")
+
+
+def test_over_long_korean_store_name(tmp_path: Path) -> None:
+    text = VALID.replace("케이에스페이(주)", "케이에스페이주식회사본사")
+    assert errors_of(tmp_path, text) == ["shop.yaml:3:9: store.name: 24 bytes in EUC-KR, the limit is 20"]
+
+
+def test_emoji_in_goods_name(tmp_path: Path) -> None:
+    text = VALID.replace("당근10kg", "당근🥕")
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:7:11: products[0].name: '🥕' (U+1F955) cannot be encoded in EUC-KR"]
+
+
+def test_store_id_written_as_a_number(tmp_path: Path) -> None:
+    text = VALID.replace('"2999199999"', "2999199999")
+    assert errors_of(tmp_path, text) == [
+        'shop.yaml:2:7: store.id: expected text, got the number 2999199999; '
+        'put it in quotes: "2999199999"']
+
+
+def test_missing_required_key(tmp_path: Path) -> None:
+    text = VALID.replace("reply_url: https://shop.example.kr/kspay/result\n", "")
+    assert errors_of(tmp_path, text) == ["shop.yaml:1:1: reply_url: required key is missing"]
+
+
+def test_missing_nested_key_points_at_its_parent(tmp_path: Path) -> None:
+    text = VALID.replace("    amount: 1003\n", "")
+    assert errors_of(tmp_path, text) == ["shop.yaml:6:5: products[0].amount: required key is missing"]
+
+
+def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:
+    text = VALID + "intrest_free: all\n"
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:9:1: intrest_free: unknown key; did you mean 'interest_free'? (allowed here: "
+        "apps, currency, echo, escrow, good_type, installments, interest_free, notice, "
+        "order_prefix, paymethods, products, reply_url, show_cards, store, theme, window)"]
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    text = VALID.replace("amount: 1003", "amount: 천원")
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:8:13: products[0].amount: expected a whole number, got '천원'"]
+
+
+def test_broken_yaml(tmp_path: Path) -> None:
+    text = VALID.replace("  name: 케이에스페이(주)", "  name: [케이에스페이(주)")
+    [message] = errors_of(tmp_path, text)
+    assert message == "shop.yaml:4:10: YAML syntax: did not find expected ',' or ']'"
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    text = VALID.replace('  name: 케이에스페이(주)\n', '  name: 케이에스페이(주)\n  name: 다른이름\n')
+    assert errors_of(tmp_path, text) == ["shop.yaml:4:3: store.name: duplicate key (first at line 3)"]
+
+
+def test_duplicate_product_slug(tmp_path: Path) -> None:
+    text = VALID + "  - slug: carrot-10kg\n    name: 당근5kg\n    amount: 2000\n"
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:9:11: products[1].slug: duplicate product slug 'carrot-10kg' (first at line 6)"]
+
+
+def test_interest_free_month_not_offered(tmp_path: Path) -> None:
+    text = VALID + "installments: [0, 2, 3]\ninterest_free: [3, 6]\n"
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:10:20: interest_free[1]: month 6 is not offered in installments [0, 2, 3]"]
+
+
+def test_card_minimum_amount(tmp_path: Path) -> None:
+    text = VALID.replace("amount: 1003", "amount: 999")
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:8:13: products[0].amount: 999 won is below the card minimum of 1,000 won"]
+
+
+def test_mobile_needs_good_type(tmp_path: Path) -> None:
+    text = VALID + "paymethods: [card, mobile]\n"
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:9:13: paymethods: good_type (physical or digital) is required when mobile is offered"]
+
+
+def test_bad_literal_and_echo_name(tmp_path: Path) -> None:
+    text = VALID + "window: v2\necho: {ECHOA: x}\n"
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:9:9: window: must be 'v1.4' or 'mb2', got 'v2'",
+        "shop.yaml:10:8: echo.ECHOA: echo names are ECH and one capital letter, got 'ECHOA'",
+    ]
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_bytes(VALID.encode("cp949"))
+    [error] = config.load_site(path)
+    assert str(error) == f"{path}:3:9: not UTF-8 text (byte 0xc4); save the file as UTF-8"
+
+
+def test_bad_file_name(tmp_path: Path) -> None:
+    assert errors_of(tmp_path, VALID, name="My Shop.yaml") == [
+        "My Shop.yaml:1:1: file name 'My Shop.yaml': a site slug must be lower-case letters, "
+        "digits and single hyphens, e.g. my-shop.yaml"]
+
+
+def test_every_error_of_every_file_and_nothing_written(tmp_path: Path) -> None:
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "a.yaml").write_text(VALID.replace("amount: 1003", "amount: 10"), encoding="utf-8")
+    (sites / "b.yaml").write_text(VALID.replace("케이에스페이(주)", "가" * 11)
+                                  .replace('"2999199999"', '"123"'), encoding="utf-8")
+    (sites / "c.yaml").write_text(VALID, encoding="utf-8")
+    out = tmp_path / "_site"
+    with pytest.raises(pipeline.BuildFailed) as failed:
+        pipeline.build(sites, out)
+    assert [e.replace(str(sites) + "/", "") for e in failed.value.errors] == [
+        "a.yaml:8:13: products[0].amount: 10 won is below the card minimum of 1,000 won",
+        "b.yaml:2:7: store.id: must be exactly 10 digits, got '123'",
+        "b.yaml:3:9: store.name: 22 bytes in EUC-KR, the limit is 20",
+    ]
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [sites]
+
+
+def test_failed_build_keeps_the_previous_site(tmp_path: Path) -> None:
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "shop.yaml").write_text(VALID, encoding="utf-8")
+    out = tmp_path / "_site"
+    pipeline.build(sites, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (sites / "shop.yaml").write_text(VALID.replace("amount: 1003", "amount: -1"), encoding="utf-8")
+    with pytest.raises(pipeline.BuildFailed):
+        pipeline.build(sites, out)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_site", "sites"]
+
+
+def test_schema_lists_every_contract_key() -> None:
+    schema = config.json_schema()
+    assert set(schema["properties"]) == {
+        "store", "reply_url", "window", "currency", "paymethods", "installments",
+        "interest_free", "escrow", "show_cards", "good_type", "apps", "echo", "order_prefix",
+        "theme", "notice", "products"}
+    assert schema["required"] == ["store", "reply_url", "products"]
+    assert schema["additionalProperties"] is False
