@@ -6,11 +6,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import kspay, render
+from . import kspay, reference_pages, render
 from .config import ConfigError, Site, load_sites
 from .form import customer_inputs, hidden_fields, variants
 from .markup import render_markdown
 from .output import Stager
+from .reference import load_reference
 from .render import Asset, Theme
 
 SITE_SUFFIXES = (".yaml", ".yml")
@@ -72,8 +73,9 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = render.THEMES_DIR) 
             theme = render.load_theme(site.config.theme, themes_dir)
             pages += _render_site(stage, site, theme, site_assets[site.config.theme])
         default = render.load_theme("default", themes_dir)
-        pages += _render_directory(stage, sites, default, site_assets.get("default")
-                                   or _write_assets(stage, default))
+        default_assets = site_assets.get("default") or _write_assets(stage, default)
+        pages += _render_directory(stage, sites, default, default_assets)
+        pages += _render_reference(stage, default, default_assets)
         stage.commit()
     seconds = time.perf_counter() - started
     return Report(len(sites), pages, stage.written, stage.kept, seconds)
@@ -135,3 +137,18 @@ def _render_directory(stage: Stager, sites: list[Site], theme: Theme,
                       assets: dict[str, Asset]) -> int:
     stage.write("index.html", _page(theme, "directory.html", 0, assets, sites=sites))
     return 1
+
+
+def _render_reference(stage: Stager, theme: Theme, assets: dict[str, Asset]) -> int:
+    ref = load_reference()
+    pages = reference_pages.table_pages(ref)
+    stage.write("reference/index.html", _page(theme, "reference/index.html", 1, assets,
+                                              pages=pages))
+    for page in pages:
+        stage.write(f"reference/{page.slug}/index.html", _page(
+            theme, "reference/table.html", 2, assets, page=page,
+            display=reference_pages.display))
+        stage.write(f"reference/{page.slug}.json", reference_pages.json_twin(page))
+    stage.write("reference/faq/index.html", _page(
+        theme, "reference/faq.html", 2, assets, faq=render_markdown(ref.faq_markdown)))
+    return len(pages) + 2

@@ -1,0 +1,196 @@
+"""The reference appendix as tables: one model feeds both the HTML page and its JSON twin.
+
+A `Table` holds typed rows (what the JSON carries); the page shows each value through
+`display()`, so a test can hold the two against each other cell by cell.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import kspay
+from .reference import Card, Reference
+
+MARK = "O"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # the table's id in the page and its key in the JSON twin
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[dict[str, Any], ...]
+    anchors: tuple[str, ...]  # one per row: "card-010008"
+    flags: tuple[str, ...] = ()  # one per row: "" or a short Korean warning
+    notes: tuple[str, ...] = ()
+    extra_anchors: tuple[tuple[str, ...], ...] = ()  # more ids per row (bank-13 in 12~15)
+
+
+@dataclass(frozen=True)
+class ReferencePage:
+    slug: str  # cards, banks, ...: _site/reference/<slug>/index.html and <slug>.json
+    title: str
+    intro: tuple[str, ...]
+    tables: tuple[Table, ...] = field(default_factory=tuple)
+
+
+def display(value: Any) -> str:
+    """How a JSON value reads in a table cell."""
+    if value is True:
+        return MARK
+    if value is False or value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(display(v) for v in value)
+    return str(value)
+
+
+def _table(key: str, title: str, columns: list[tuple[str, str]], rows: list[dict[str, Any]],
+           anchors: list[str], **extra: Any) -> Table:
+    return Table(key, title, tuple(Column(k, label) for k, label in columns), tuple(rows),
+                 tuple(anchors), **extra)
+
+
+def _card_flag(card: Card) -> str:
+    if not card.conflict:
+        return ""
+    marks = "·".join(m for m, on in (("ISP", card.isp), ("MPI", card.mpi)) if on) or "표시 없음"
+    listed = (card.agency_list or "").upper() or "없음"
+    return f"불일치: 표 {marks} / 대행가맹점 목록 {listed}"
+
+
+def cards_page(ref: Reference) -> ReferencePage:
+    cards = _table(
+        "cards", "카드사 코드표",
+        [("code6", "6자리 코드"), ("code2", "2자리 코드"), ("name", "카드사 명 (가이드)"),
+         ("name_today", "현재 이름"), ("isp", "ISP 인증"), ("mpi", "MPI 인증"), ("note", "비고"),
+         ("agency_list", "대행가맹점 목록"), ("agency_name", "목록의 이름"),
+         ("conflict", "불일치 설명")],
+        [{"code6": c.code6, "code2": c.code2, "name": c.name, "name_today": c.name_today,
+          "isp": c.isp, "mpi": c.mpi, "note": c.note,
+          "agency_list": c.agency_list.upper() if c.agency_list else None,
+          "agency_name": c.agency_name, "conflict": c.conflict} for c in ref.cards],
+        [f"card-{c.code6}" for c in ref.cards],
+        flags=tuple(_card_flag(c) for c in ref.cards),
+        notes=ref.card_notes)
+    agency = [
+        _table(key, title, [("code6", "6자리 코드"), ("name", "카드사 명")],
+               [{"code6": a.code6, "name": a.name} for a in rows],
+               [f"{key.replace('_', '-')}-{a.code6}" for a in rows])
+        for key, title, rows in (("agency_isp", "ISP 인증 카드사 (KSNET 대행가맹점)", ref.agency_isp),
+                                 ("agency_mpi", "MPI 인증 카드사 (KSNET 대행가맹점)", ref.agency_mpi))
+    ]
+    conflicts = sum(1 for c in ref.cards if c.conflict)
+    return ReferencePage("cards", "카드사 코드", (
+        "KSPay는 카드사 코드를 6자리(010008) 또는 2자리(08)로 씁니다. 결과의 발급사·매입사 코드"
+        "(isscd, aqucd)는 2자리 코드 뒤에 공백 4자리가 붙어 옵니다.",
+        f"가이드의 코드표와 대행가맹점 인증 방식 목록은 {conflicts}개 카드사에서 서로 다릅니다. "
+        "그런 행은 표시해 두고 두 값을 모두 보여 줍니다. '현재 이름'은 가이드 이후의 합병·"
+        "사명 변경을 더한 것입니다."), (cards, *agency))
+
+
+def banks_page(ref: Reference) -> ReferencePage:
+    def code(bank: Any) -> str:
+        return f"{bank.code}~{bank.code_end}" if bank.code_end else bank.code
+
+    banks = _table(
+        "banks", "은행 코드표",
+        [("code", "코드"), ("kftc", "금융결제원 코드"), ("name", "은행 명 (가이드)"),
+         ("name_today", "현재 이름"), ("note", "비고")],
+        [{"code": code(b), "kftc": b.kftc, "name": b.name, "name_today": b.name_today,
+          "note": b.note} for b in ref.banks],
+        [f"bank-{b.code}" for b in ref.banks],
+        extra_anchors=tuple(
+            tuple(f"bank-{n:02d}" for n in range(int(b.code) + 1, int(b.code_end) + 1))
+            if b.code_end else () for b in ref.banks))
+    return ReferencePage("banks", "은행 코드", (
+        "가상계좌 발급 은행과 거절 시 은행 코드(authno)에 쓰이는 2자리 코드입니다. 가이드의 두 "
+        "열을 코드 순서의 한 표로 합쳤고, 금융결제원 3자리 코드(앞에 0)를 옆에 두었습니다.",), (banks,))
+
+
+def smartphone_page(ref: Reference) -> ReferencePage:
+    phone = ref.smartphone
+    table = _table(
+        "smartphone", "스마트폰 결제 가능 카드사",
+        [("name", "카드사"), ("iphone", "아이폰"), ("android", "안드로이드"), ("ipad", "아이패드"),
+         ("note", "비고")],
+        [{"name": c.name, "iphone": c.iphone, "android": c.android, "ipad": c.ipad,
+          "note": c.note} for c in phone.cards],
+        [f"smartphone-{c.name}" for c in phone.cards],
+        notes=(phone.footnote,))
+    return ReferencePage("smartphone", "스마트폰 지원 카드사", (phone.intro,), (table,))
+
+
+def results_page(ref: Reference) -> ReferencePage:
+    res = ref.results
+    fields = _table(
+        "fields", "결과 항목 (recv_post 응답)",
+        [("name", "변수명"), ("type", "타입"), ("length", "길이"), ("description", "설명"),
+         ("seed", "가이드 원문 (정정 전)"), ("correction", "정정 내용")],
+        [{"name": f.name, "type": f.type, "length": f.length, "description": f.description,
+          "seed": f.seed, "correction": f.correction} for f in res.fields],
+        [f"result-{f.name}" for f in res.fields],
+        flags=tuple("정정됨" if f.correction else "" for f in res.fields))
+    codes = _table(
+        "codes", "결제수단 코드 (result)",
+        [("code", "코드"), ("label", "가이드 표기"), ("method", "결제수단"), ("auth", "인증")],
+        [{"code": c.code, "label": c.label, "method": c.method, "auth": c.auth} for c in res.codes],
+        [f"code-{c.code}" for c in res.codes])
+    prefixes = _table(
+        "prefixes", "거래번호 첫 자리",
+        [("chars", "첫 자리"), ("method", "결제수단"), ("smartphone", "스마트폰 결제")],
+        [{"chars": list(p.chars), "method": p.method, "smartphone": p.smartphone}
+         for p in res.prefixes],
+        [f"prefix-{p.chars[0]}" for p in res.prefixes])
+    authyn = _table(
+        "authyn", "승인구분 (authyn)",
+        [("value", "값"), ("label", "승인구분"), ("result_label", "성공여부")],
+        [{"value": a.value, "label": a.label, "result_label": a.result_label} for a in res.authyn],
+        [f"authyn-{a.value}" for a in res.authyn])
+    return ReferencePage("results", "결과 코드", (
+        "가맹점 서버가 reCommConId로 KSNET의 recv_post를 호출하면 EUC-KR 한 줄이 돌아옵니다. "
+        "백틱(`)으로 나눈 조각 중 첫 조각은 버리고, 나머지가 아래 순서의 공백 채운 값입니다.",
+        "가이드의 결과 항목 표에는 오타가 세 곳 있습니다(거래번호 길이 4, trdtm 두 번, "
+        "HHMMTT). 아래 표는 정정한 값이며, 정정한 행에는 가이드 원문과 정정 내용을 함께 적었습니다.",
+        *res.notes), (fields, codes, prefixes, authyn))
+
+
+def parameters_page() -> ReferencePage:
+    table = _table(
+        "parameters", "KSPay 결제창 파라미터",
+        [("name", "변수명"), ("label", "항목"), ("meaning", "설명"), ("required", "필수"),
+         ("max_bytes", "최대 바이트 (EUC-KR)"), ("allowed", "허용 문자"),
+         ("forbidden", "금지 문자"), ("example", "예"), ("set_by", "설정 위치"),
+         ("source", "출처")],
+        [{"name": f.name, "label": f.label, "meaning": f.meaning, "required": f.required,
+          "max_bytes": f.max_bytes, "allowed": f.allowed, "forbidden": f.forbidden,
+          "example": f.example, "set_by": f.set_by, "source": f.source} for f in kspay.FIELDS],
+        [f"param-{f.name.rstrip('*')}" for f in kspay.FIELDS])
+    return ReferencePage("parameters", "결제창 파라미터", (
+        "주문 페이지가 KSPay 결제창으로 보내는 모든 필드입니다. 이 표는 생성기의 검증 규칙"
+        "(generator/kspay.py)에서 그대로 만들어지므로 규칙과 어긋날 수 없습니다.",
+        f"설정 위치의 키는 가맹점 YAML의 키입니다. customer는 고객이 주문 페이지에서 입력하는 "
+        f"값, page script는 결제 버튼을 누를 때 페이지가 만드는 값입니다. 바이트는 EUC-KR "
+        f"기준입니다(한글 2바이트, 영문·숫자 1바이트). 할부는 {kspay.INSTALLMENT_MIN_AMOUNT:,}원 "
+        f"이상, 카드 결제는 {kspay.CARD_MIN_AMOUNT:,}원 이상입니다."), (table,))
+
+
+def table_pages(ref: Reference) -> list[ReferencePage]:
+    return [cards_page(ref), banks_page(ref), smartphone_page(ref), results_page(ref),
+            parameters_page()]
+
+
+def json_twin(page: ReferencePage) -> bytes:
+    """The page's tables as UTF-8 JSON, keys in column order, rows in table order."""
+    data: dict[str, Any] = {"title": page.title}
+    for table in page.tables:
+        data[table.key] = [dict(row) for row in table.rows]
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
