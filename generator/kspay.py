@@ -71,7 +71,7 @@ class Field:
     required: bool
     max_bytes: int | None  # EUC-KR bytes; None where the guide gives no limit
     pattern: str | None  # full-match pattern, Python and JavaScript alike
-    allowed: str  # the pattern in words, for people
+    allowed: str  # the pattern in words, in Korean (the parameters page, the sandbox)
     example: str
     set_by: str  # the config key, "customer", "page script" or "fixed"
     forbidden: str = ""  # characters refused even where the pattern allows them
@@ -87,92 +87,92 @@ def _f(*args: object, **kwargs: object) -> Field:
 
 FIELDS: tuple[Field, ...] = (
     _f("sndPaymethod", "결제수단설정", "Payment methods offered: ten 0/1 digits; card is "
-       "position 1, virtual account 2, mobile 6.", True, 10, "[01]{10}", "ten digits 0 or 1",
+       "position 1, virtual account 2, mobile 6.", True, 10, "[01]{10}", "0 또는 1, 10자리",
        "1000000000", "paymethods", hint="must be ten digits 0 or 1"),
     _f("sndStoreid", "상점아이디", "Store id issued by KSNET (2999199999 is the test store).",
-       True, 10, "[0-9]{10}", "exactly 10 digits", "2999199999", "store.id",
+       True, 10, "[0-9]{10}", "숫자 10자리", "2999199999", "store.id",
        hint="must be exactly 10 digits"),
     _f("sndCurrencytype", "화폐단위", "Currency: won, written WON or 410.", True, 3, "WON|410",
-       "WON or 410", "WON", "currency", hint="must be WON or 410"),
+       "WON 또는 410", "WON", "currency", hint="must be WON or 410"),
     _f("sndOrdernumber", "주문번호", "Order number, unique per payment; made by the page when "
-       "the customer taps Pay.", True, 30, "[A-Za-z0-9_]{1,30}", "A-Z a-z 0-9 _",
+       "the customer taps Pay.", True, 30, "[A-Za-z0-9_]{1,30}", "영문, 숫자, _",
        "KSPAY20261128093000123456", "order_prefix (page script)",
        hint="may hold only A-Z, a-z, 0-9 and _"),
     _f("sndAllregid", "주민번호", "Resident registration number; never collected, sent empty.",
-       False, 13, "", "always empty", "", "fixed",
+       False, 13, "", "항상 빈 값", "", "fixed",
        source="guide (optional); always empty under Korean privacy law", hint="must be empty"),
     _f("sndInstallmenttype", "일반할부개월수", "Installment months offered, joined by ':'; 0 is "
        "lump sum. Only 0 below 50,000 won.", True, 30, "[0-9]{1,2}(:[0-9]{1,2})*",
-       "months 0-36 joined by :", "0:2:3:4:5:6:7:8:9:10:11:12", "installments",
+       "개월 수(0~36)를 :로 연결", "0:2:3:4:5:6:7:8:9:10:11:12", "installments",
        hint="must be months joined by ':'"),
     _f("sndInteresttype", "무이자할부개월수", "Interest-free months paid by the merchant: NONE, "
        "ALL, or months joined by ':' among those offered.", True, 30,
-       "NONE|ALL|[0-9]{1,2}(:[0-9]{1,2})*", "NONE, ALL or months joined by :", "3:4:5:6",
+       "NONE|ALL|[0-9]{1,2}(:[0-9]{1,2})*", "NONE, ALL 또는 개월 수를 :로 연결", "3:4:5:6",
        "interest_free", hint="must be NONE, ALL or months joined by ':'"),
     _f("sndShowcard", "카드표시", "Card authentication shown: I = ISP, M = MPI, M(04,05) = MPI "
        "for those 2-digit card codes only.", False, None,
        r"(I|M|M\([0-9]{2}(,[0-9]{2})*\))(,(I|M|M\([0-9]{2}(,[0-9]{2})*\)))*",
-       "I, M or M(codes), joined by ,", "I,M", "show_cards", hint="must be like I,M or M(04,05)"),
+       "I, M 또는 M(카드사 코드)를 ,로 연결", "I,M", "show_cards", hint="must be like I,M or M(04,05)"),
     _f("sndGoodname", "상품명", "Goods name; the card approval fails above 30 bytes.", True, 30,
-       NO_CONTROLS, "EUC-KR text without ' \" ` ~", "당근10kg", "products[].name",
+       NO_CONTROLS, "EUC-KR 문자 (' \" ` ~ 제외)", "당근10kg", "products[].name",
        forbidden="'\"`~", hint="must not contain control characters"),
     _f("sndAmount", "가격", "Amount in won; cards need at least 1,000.", True, 9, "[1-9][0-9]{0,8}",
-       "1 to 9 digits", "1003", "products[].amount", hint="must be a whole number of won"),
-    _f("sndOrdername", "성명", "Customer's name.", True, 20, NO_CONTROLS, "EUC-KR text",
+       "숫자 1~9자리", "1003", "products[].amount", hint="must be a whole number of won"),
+    _f("sndOrdername", "성명", "Customer's name.", True, 20, NO_CONTROLS, "EUC-KR 문자",
        "김토끼", "customer", hint="must not contain control characters"),
     _f("sndEmail", "전자우편", "Customer's e-mail; KSPay mails the receipt (card, transfer).",
        False, 50, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
-       "an e-mail address", "kspay@carrot.do.kr", "customer",
+       "이메일 주소", "kspay@carrot.do.kr", "customer",
        hint="must be an e-mail address such as name@example.kr"),
     _f("sndMobile", "이동전화", "Customer's mobile number, digits only (the page removes "
-       "hyphens and spaces).", False, 20, "[0-9]{1,20}", "digits only", "01609879999",
+       "hyphens and spaces).", False, 20, "[0-9]{1,20}", "숫자만", "01609879999",
        "customer", hint="must hold digits only"),
     _f("sndReply", "결과페이지", "Full URL of the merchant's result page; the page adds "
-       "ordno=<order number> to its query.", True, None, URL_PATTERN, "http(s) URL",
+       "ordno=<order number> to its query.", True, None, URL_PATTERN, "http(s):// 주소",
        "https://shop.example.kr/kspay/result", "reply_url",
        hint="must be an absolute http:// or https:// URL"),
     _f("sndEscrow", "에스크로설정", "Escrow: 0 off, 1 on.", False, 1, "[01]", "0 or 1", "0",
        "escrow", hint="must be 0 or 1"),
     _f("sndVirExpDt", "가상계좌 입금기한일", "Virtual account deadline date; sent empty "
-       "(KSNET's default).", False, 8, "([0-9]{8})?", "YYYYMMDD or empty", "", "fixed",
+       "(KSNET's default).", False, 8, "([0-9]{8})?", "YYYYMMDD 또는 빈 값", "", "fixed",
        source="KSNET's mobile sample", hint="must be YYYYMMDD"),
     _f("sndVirExpTm", "가상계좌 입금기한시간", "Virtual account deadline time; sent empty.",
-       False, 6, "([0-9]{6})?", "HHMMSS or empty", "", "fixed",
+       False, 6, "([0-9]{6})?", "HHMMSS 또는 빈 값", "", "fixed",
        source="KSNET's mobile sample", hint="must be HHMMSS"),
     _f("sndStoreName", "회사명(한글)", "Store name shown in the card company's window.", True,
-       20, NO_CONTROLS, "EUC-KR text", "케이에스페이(주)", "store.name",
+       20, NO_CONTROLS, "EUC-KR 문자", "케이에스페이(주)", "store.name",
        hint="must not contain control characters"),
     _f("sndStoreNameEng", "회사명(영문)", "Store name in English.", False, 20, "[ -~]*",
-       "printable ASCII", "kspay_test_store", "store.name_en",
+       "영문 (인쇄 가능한 ASCII)", "kspay_test_store", "store.name_en",
        hint="must be printable ASCII (English letters, digits, punctuation)"),
     _f("sndStoreDomain", "회사도메인", "Store domain with http:// or https://.", False, None,
-       URL_PATTERN, "http(s) URL", "http://www.kspay_test.co.kr", "store.domain",
+       URL_PATTERN, "http(s):// 주소", "http://www.kspay_test.co.kr", "store.domain",
        hint="must start with http:// or https://"),
     _f("sndGoodType", "상품구분", "Mobile payment goods type: 1 physical, 2 digital.", False, 1,
-       "[12]?", "1, 2 or empty", "1", "good_type", hint="must be 1 or 2"),
+       "[12]?", "1, 2 또는 빈 값", "1", "good_type", hint="must be 1 or 2"),
     _f("sndUseBonusPoint", "포인트사용", "Card bonus points; sent empty (KSNET's sample).",
-       False, None, "", "always empty", "", "fixed", source="KSNET's mobile sample",
+       False, None, "", "항상 빈 값", "", "fixed", source="KSNET's mobile sample",
        hint="must be empty"),
     _f("sndRtApp", "앱 URL Scheme", "Where the ISP/MPI card apps return: empty on mobile web, "
        "android in an Android app, the app's URL scheme in an iOS app.", True, None,
-       "(android|" + APP_SCHEME_PATTERN + ")?", "empty, android or scheme://", "kspaysample://",
+       "(android|" + APP_SCHEME_PATTERN + ")?", "빈 값, android 또는 scheme://", "kspaysample://",
        "apps", hint="must be empty, android or an app URL scheme such as myapp://",
        empty_ok=True),
     _f("sndStoreCeoName", "대표자명", "Store CEO's name (KakaoPay in the V1.4 window).", False,
-       20, NO_CONTROLS, "EUC-KR text", "홍길동", "store.ceo_name",
+       20, NO_CONTROLS, "EUC-KR 문자", "홍길동", "store.ceo_name",
        source="KSNET's V1.4 sample; the 20-byte limit is ours",
        hint="must not contain control characters"),
     _f("sndStorePhoneNo", "상점 전화번호", "Store phone number, digits only.", False, 20,
-       "[0-9]{0,20}", "digits only", "0215446030", "store.phone",
+       "[0-9]{0,20}", "숫자만", "0215446030", "store.phone",
        source="KSNET's V1.4 sample; the limit is ours", hint="must hold digits only"),
-    _f("sndStoreAddress", "상점 주소", "Store address.", False, 100, NO_CONTROLS, "EUC-KR text",
+    _f("sndStoreAddress", "상점 주소", "Store address.", False, 100, NO_CONTROLS, "EUC-KR 문자",
        "서울시 강남구 삼성동", "store.address",
        source="KSNET's V1.4 sample; the limit is ours", hint="must not contain control characters"),
     _f("sndCharSet", "문자셋", "Encoding of the posted values; utf-8 for the V1.4 window, absent "
        "on mb2 (EUC-KR).", False, None, "utf-8", "utf-8", "utf-8", "window",
        source="KSNET's V1.4 sample", hint="must be utf-8"),
     _f("ECH*", "추가파라미터", "Merchant pass-through values, posted back to sndReply as sent.",
-       False, None, NO_CONTROLS, "EUC-KR text", "branch-01", "echo",
+       False, None, NO_CONTROLS, "EUC-KR 문자", "branch-01", "echo",
        hint="must not contain control characters"),
 )
 
@@ -210,30 +210,71 @@ def describe_char(char: str) -> str:
 
 # --- rules --------------------------------------------------------------------------
 
-def problems(field_name: str, value: str) -> list[str]:
-    """Why `value` is not acceptable for the KSPay field, as messages for people.
+@dataclass(frozen=True)
+class Problem:
+    """Why a value is refused, in a form both languages can be written from."""
+
+    kind: Literal["required", "unencodable", "forbidden", "too_long", "pattern"]
+    field: Field
+    value: str
+    chars: tuple[str, ...] = ()
+    size: int = 0
+
+    def english(self) -> str:
+        rule = self.field
+        if self.kind == "required":
+            return "is required"
+        if self.kind == "unencodable":
+            return f"{', '.join(describe_char(c) for c in self.chars)} cannot be encoded in EUC-KR"
+        if self.kind == "forbidden":
+            return f"must not contain {' '.join(self.chars)} (KSPay refuses {' '.join(rule.forbidden)})"
+        if self.kind == "too_long":
+            return f"{self.size} bytes in EUC-KR, the limit is {rule.max_bytes}"
+        return f"{rule.hint}, got {self.value!r}"
+
+    def korean(self) -> str:
+        rule = self.field
+        name = f"{rule.label}({rule.name})"
+        if self.kind == "required":
+            return f"{name} 값이 없습니다."
+        if self.kind == "unencodable":
+            return f"{name}에 EUC-KR로 쓸 수 없는 문자가 있습니다: {' '.join(self.chars)}"
+        if self.kind == "forbidden":
+            return f"{name}에 쓸 수 없는 특수문자가 있습니다: {' '.join(self.chars)}"
+        if self.kind == "too_long":
+            return f"{name}이(가) {self.size}바이트입니다. 최대 {rule.max_bytes}바이트(EUC-KR)입니다."
+        return f"{name} 값 '{self.value}'이(가) 형식에 맞지 않습니다. 허용: {rule.allowed}"
+
+
+def check(field_name: str, value: str) -> Problem | None:
+    """The first rule `value` breaks for the KSPay field, or None.
 
     The order matters and the page script follows it: required, encodable,
     forbidden characters, byte length, pattern.
     """
     rule = FIELD_BY_NAME[field_name]
     if value == "":
-        return ["is required"] if rule.required and not rule.empty_ok else []
+        return Problem("required", rule, value) if rule.required and not rule.empty_ok else None
     if rule.encodable:
         bad = unencodable(value)
         if bad:
-            names = ", ".join(describe_char(c) for c in bad)
-            return [f"{names} cannot be encoded in EUC-KR"]
-    found = [c for c in rule.forbidden if c in value]
+            return Problem("unencodable", rule, value, chars=tuple(bad))
+    found = tuple(c for c in rule.forbidden if c in value)
     if found:
-        return [f"must not contain {' '.join(found)} (KSPay refuses {' '.join(rule.forbidden)})"]
+        return Problem("forbidden", rule, value, chars=found)
     if rule.max_bytes is not None:
         size = euckr_len(value)
         if size > rule.max_bytes:
-            return [f"{size} bytes in EUC-KR, the limit is {rule.max_bytes}"]
+            return Problem("too_long", rule, value, size=size)
     if rule.pattern is not None and re.fullmatch(rule.pattern, value) is None:
-        return [f"{rule.hint}, got {value!r}"]
-    return []
+        return Problem("pattern", rule, value)
+    return None
+
+
+def problems(field_name: str, value: str) -> list[str]:
+    """Why `value` is not acceptable for the KSPay field, as messages for merchants."""
+    found = check(field_name, value)
+    return [found.english()] if found else []
 
 
 def normalize_customer(field_name: str, value: str) -> str:

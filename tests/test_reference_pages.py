@@ -135,7 +135,7 @@ def test_parameters_page_is_generated_from_kspay_py(ref_dir: Path) -> None:
     rows = table_rows(page, "parameters")
     assert [cells(r)[0] for r in rows] == [f.name for f in kspay.FIELDS]
     by_name = {cells(r)[0]: cells(r) for r in rows}
-    assert by_name["sndGoodname"][4:7] == ["30", "EUC-KR text without ' \" ` ~", "'\"`~"]
+    assert by_name["sndGoodname"][4:7] == ["30", "EUC-KR 문자 (' \" ` ~ 제외)", "'\"`~"]
     assert by_name["sndStoreid"][8] == "store.id"
     assert by_name["sndOrdername"][3:5] == ["O", "20"]
     assert by_name["sndEmail"][3:5] == ["", "50"]
