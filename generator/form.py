@@ -31,11 +31,13 @@ def variants(config: SiteConfig) -> list[Variant]:
     return found
 
 
-def hidden_fields(config: SiteConfig, product: Product, variant: Variant) -> list[tuple[str, str]]:
+def hidden_fields(config: SiteConfig, product: Product, variant: Variant,
+                  reply_url: str | None = None) -> list[tuple[str, str]]:
     """Every hidden input of the order form, in KSNET's mobile sample order.
 
     sndOrdernumber is empty and sndReply holds the bare reply URL: the page script
     fills in the order number and adds it to sndReply when the customer taps Pay.
+    `reply_url` replaces the configured one (the dev server's local result handler).
     """
     store = config.store
     window = kspay.WINDOWS[config.window]
@@ -50,7 +52,7 @@ def hidden_fields(config: SiteConfig, product: Product, variant: Variant) -> lis
         ("sndShowcard", kspay.showcard_string(config.show_cards.isp, config.show_cards.mpi)),
         ("sndGoodname", product.name),
         ("sndAmount", str(product.amount)),
-        ("sndReply", config.reply_url),
+        ("sndReply", reply_url or config.reply_url),
         ("sndEscrow", "1" if config.escrow else "0"),
         ("sndVirExpDt", ""),
         ("sndVirExpTm", ""),

@@ -24,6 +24,23 @@ class BuildFailed(Exception):
 
 
 @dataclass(frozen=True)
+class BuildOptions:
+    """How the dev server changes a build; the defaults are the site as published."""
+
+    form_action: str | None = None  # every order form posts here (the local sandbox window)
+    reply_base: str | None = None  # sndReply becomes <reply_base><site>/<product>
+    live_reload: str | None = None  # src of the dev server's reload script
+
+    def reply_url(self, site: Site, product_slug: str) -> str:
+        if self.reply_base is None:
+            return site.config.reply_url
+        return f"{self.reply_base}{site.slug}/{product_slug}"
+
+
+PUBLISHED = BuildOptions()
+
+
+@dataclass(frozen=True)
 class Report:
     sites: int
     pages: int
@@ -53,7 +70,8 @@ def check(paths: list[Path], themes_dir: Path = render.THEMES_DIR) -> list[str]:
     return [str(e) for e in errors] + _theme_errors(sites, themes_dir)
 
 
-def build(sites_dir: Path, out_dir: Path, themes_dir: Path = render.THEMES_DIR) -> Report:
+def build(sites_dir: Path, out_dir: Path, themes_dir: Path = render.THEMES_DIR,
+          options: BuildOptions = PUBLISHED) -> Report:
     started = time.perf_counter()
     paths = site_files([sites_dir])
     if not paths:
@@ -71,11 +89,11 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = render.THEMES_DIR) 
             site_assets[theme_name] = _write_assets(stage, theme)
         for site in sites:
             theme = render.load_theme(site.config.theme, themes_dir)
-            pages += _render_site(stage, site, theme, site_assets[site.config.theme])
+            pages += _render_site(stage, site, theme, site_assets[site.config.theme], options)
         default = render.load_theme("default", themes_dir)
         default_assets = site_assets.get("default") or _write_assets(stage, default)
-        pages += _render_directory(stage, sites, default, default_assets)
-        pages += _render_reference(stage, default, default_assets)
+        pages += _render_directory(stage, sites, default, default_assets, options)
+        pages += _render_reference(stage, default, default_assets, options)
         stage.commit()
     seconds = time.perf_counter() - started
     return Report(len(sites), pages, stage.written, stage.kept, seconds)
@@ -100,33 +118,38 @@ def _write_assets(stage: Stager, theme: Theme) -> dict[str, Asset]:
 
 
 def _page(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
-          form_action: str | None = None, **context: object) -> bytes:
+          options: BuildOptions, form_action: str | None = None, **context: object) -> bytes:
     root = "../" * depth or "./"
-    sources = "'self'"
-    csp = (f"default-src 'none'; script-src {sources}; style-src {sources}; img-src {sources}; "
-           f"form-action {form_action or chr(39) + 'none' + chr(39)}; base-uri 'none'")
-    html = theme.render(template, root=root, csp=csp,
+    if form_action and options.form_action:
+        form_action = "'self'"
+    csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+           + ("connect-src 'self'; " if options.live_reload else "")
+           + f"form-action {form_action or chr(39) + 'none' + chr(39)}; base-uri 'none'")
+    html = theme.render(template, root=root, csp=csp, live_reload=options.live_reload,
                         asset=lambda name: root + assets[name].path, **context)
     return html.encode("utf-8")
 
 
-def _render_site(stage: Stager, site: Site, theme: Theme, assets: dict[str, Asset]) -> int:
+def _render_site(stage: Stager, site: Site, theme: Theme, assets: dict[str, Asset],
+                 options: BuildOptions) -> int:
     config = site.config
     window = kspay.WINDOWS[config.window]
     page_variants = variants(config)
     stage.write(f"{site.slug}/index.html", _page(
-        theme, "store.html", 1, assets, site=site, config=config,
+        theme, "store.html", 1, assets, options, site=site, config=config,
         notice=render_markdown(config.notice), variants=page_variants))
     count = 1
     inputs = customer_inputs()
     for product in config.products:
         description = render_markdown(product.description)
+        reply_url = options.reply_url(site, product.slug)
         for variant in page_variants:
             stage.write(f"{site.slug}/{product.slug}/{variant.filename}", _page(
-                theme, "order.html", 2, assets, form_action=f"https://{kspay.KSPAY_HOST}",
-                site=site, config=config, product=product, description=description,
-                variant=variant, window=window, inputs=inputs,
-                hidden=hidden_fields(config, product, variant),
+                theme, "order.html", 2, assets, options,
+                form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
+                product=product, description=description, variant=variant, window=window,
+                action=options.form_action or window.action, reply_url=reply_url, inputs=inputs,
+                hidden=hidden_fields(config, product, variant, reply_url),
                 paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
                 installments=kspay.installment_string(config.installments, product.amount)))
             count += 1
@@ -134,21 +157,22 @@ def _render_site(stage: Stager, site: Site, theme: Theme, assets: dict[str, Asse
 
 
 def _render_directory(stage: Stager, sites: list[Site], theme: Theme,
-                      assets: dict[str, Asset]) -> int:
-    stage.write("index.html", _page(theme, "directory.html", 0, assets, sites=sites))
+                      assets: dict[str, Asset], options: BuildOptions) -> int:
+    stage.write("index.html", _page(theme, "directory.html", 0, assets, options, sites=sites))
     return 1
 
 
-def _render_reference(stage: Stager, theme: Theme, assets: dict[str, Asset]) -> int:
+def _render_reference(stage: Stager, theme: Theme, assets: dict[str, Asset],
+                      options: BuildOptions) -> int:
     ref = load_reference()
     pages = reference_pages.table_pages(ref)
     stage.write("reference/index.html", _page(theme, "reference/index.html", 1, assets,
-                                              pages=pages))
+                                              options, pages=pages))
     for page in pages:
         stage.write(f"reference/{page.slug}/index.html", _page(
-            theme, "reference/table.html", 2, assets, page=page,
+            theme, "reference/table.html", 2, assets, options, page=page,
             display=reference_pages.display))
         stage.write(f"reference/{page.slug}.json", reference_pages.json_twin(page))
     stage.write("reference/faq/index.html", _page(
-        theme, "reference/faq.html", 2, assets, faq=render_markdown(ref.faq_markdown)))
+        theme, "reference/faq.html", 2, assets, options, faq=render_markdown(ref.faq_markdown)))
     return len(pages) + 2
