@@ -1,4 +1,4 @@
-"""Command line: kspay-pages build | check | schema | new."""
+"""Command line: kspay-pages build | check | serve | schema | new."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("schema", help="print the JSON Schema of a merchant file")
 
+    serve = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on change")
+    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free)")
+    serve.add_argument("--sites", type=Path, default=Path("sites"), help="folder of merchant files")
+    serve.add_argument("--sandbox", action="store_true",
+                       help="post order forms to a local sandbox KSPay window")
+
     new = commands.add_parser("new", help="write a commented starter sites/SLUG.yaml")
     new.add_argument("slug")
     new.add_argument("--sites", type=Path, default=Path("sites"), help="folder of merchant files")
@@ -36,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         return _build(args.sites, args.out)
     if command == "check":
         return _check(args.paths)
+    if command == "serve":
+        return _serve(args.sites, args.port, args.sandbox)
     if command == "schema":
         json.dump(config.json_schema(), sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -69,6 +77,17 @@ def _check(paths: list[Path]) -> int:
         return 1
     count = len(pipeline.site_files(paths))
     print(f"{count} merchant file(s) valid")
+    return 0
+
+
+def _serve(sites: Path, port: int, use_sandbox: bool) -> int:
+    from .devserver.server import DevServer
+
+    try:
+        server = DevServer(sites, port, use_sandbox)
+    except OSError as exc:
+        return _fail([f"cannot listen on 127.0.0.1:{port}: {exc.strerror}"])
+    server.serve_forever()
     return 0
 
 

@@ -361,3 +361,92 @@ def reply_with_order(reply_url: str, order_number: str) -> str:
     if base.endswith(("?", "&")):
         joiner = ""
     return f"{base}{joiner}ordno={order_number}{hash_mark}{fragment}"
+
+
+# --- the whole form ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FormProblem:
+    """A rule that ties two fields of a posted form together."""
+
+    english_text: str
+    korean_text: str
+
+    def english(self) -> str:
+        return self.english_text
+
+    def korean(self) -> str:
+        return self.korean_text
+
+
+def _months_of(text: str) -> list[int]:
+    return [int(m) for m in text.split(":") if m.isdigit()]
+
+
+def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
+    """Everything the KSPay window would refuse in a posted form, field rules first.
+
+    The local sandbox window shows these; the build runs them over every order form
+    it renders, as a last guard behind the config's own checks.
+    """
+    found: list[Problem | FormProblem] = []
+    for rule in FIELDS:
+        if rule.name in ("ECH*", "sndCharSet"):
+            continue
+        value = fields.get(rule.name)
+        if rule.name == "sndReply" and not value:
+            continue  # said below, in the guide's words
+        if value is None:
+            if rule.required:
+                found.append(FormProblem(f"{rule.name} is missing",
+                                         f"{rule.label}({rule.name}) 항목이 없습니다."))
+            continue
+        problem = check(rule.name, value)
+        if problem is not None:
+            found.append(problem)
+    for name, value in fields.items():
+        if name.startswith("ECH") and (problem := check("ECH*", value)) is not None:
+            found.append(problem)
+    if not fields.get("sndReply"):
+        found.append(FormProblem(
+            "without sndReply KSPay cannot call the result page and the payment fails",
+            "sndReply(결과페이지)가 없으면 결과 페이지가 호출되지 않아 결제가 되지 않습니다."))
+    bits = fields.get("sndPaymethod", "")
+    methods = {m for m, pos in PAYMETHOD_POSITIONS.items() if bits[pos - 1:pos] == "1"}
+    if re.fullmatch("[01]{10}", bits):
+        others = [i + 1 for i, b in enumerate(bits) if b == "1"
+                  and i + 1 not in PAYMETHOD_POSITIONS.values()]
+        if others:
+            found.append(FormProblem(
+                f"sndPaymethod {bits} sets position(s) {others}; the smartphone window takes "
+                "only card (1), virtual account (2) and mobile (6)",
+                f"결제수단설정(sndPaymethod) {bits}: 스마트폰 결제창은 신용카드(1번째), "
+                "가상계좌(2번째), 휴대폰(6번째)만 받습니다."))
+        elif not methods:
+            found.append(FormProblem("sndPaymethod offers no payment method",
+                                     "결제수단설정(sndPaymethod)에 결제수단이 하나도 없습니다."))
+    amount_text = fields.get("sndAmount", "")
+    amount = int(amount_text) if amount_text.isdigit() else None
+    if amount is not None and "card" in methods and amount < CARD_MIN_AMOUNT:
+        found.append(FormProblem(
+            f"{amount} won is below the card minimum of {CARD_MIN_AMOUNT:,} won",
+            f"신용카드는 {CARD_MIN_AMOUNT:,}원 이상부터 결제할 수 있습니다. 금액: {amount:,}원"))
+    installments = fields.get("sndInstallmenttype", "")
+    offered = _months_of(installments)
+    if amount is not None and not offers_installments(amount) and any(offered):
+        found.append(FormProblem(
+            f"installments {installments!r} offered on {amount} won; installments start at "
+            f"{INSTALLMENT_MIN_AMOUNT:,} won",
+            f"할부는 {INSTALLMENT_MIN_AMOUNT:,}원 이상부터입니다. 금액 {amount:,}원에 "
+            f"할부 개월 '{installments}'이(가) 설정되어 있습니다."))
+    interest = fields.get("sndInteresttype", "")
+    missing = [m for m in _months_of(interest) if m not in offered]
+    if interest not in ("NONE", "ALL") and missing:
+        found.append(FormProblem(
+            f"interest-free months {missing} are not among the installments {installments!r}",
+            f"무이자 개월 {missing}이(가) 할부 개월 '{installments}'에 없습니다."))
+    if "mobile" in methods and not fields.get("sndGoodType"):
+        found.append(FormProblem(
+            "mobile payment needs sndGoodType (1 physical, 2 digital)",
+            "휴대폰 결제에는 상품구분(sndGoodType: 1 실물, 2 디지털)이 필요합니다."))
+    return found

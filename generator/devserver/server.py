@@ -1,0 +1,200 @@
+"""`kspay-pages serve`: build into a temporary folder, serve it on 127.0.0.1, rebuild on change.
+
+Open pages reload themselves after each rebuild (a small polling script that only dev
+builds carry). A failed build shows its errors in the terminal and, in the browser, as
+an error page that reloads once the file is fixed. With `--sandbox` the order forms post
+to the local sandbox window and sndReply points at the example result handler, so a
+whole payment runs on this machine.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from typing import Callable, Iterable
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from .. import pipeline, render, result_handler
+from ..config import load_sites
+from ..reference import DATA_DIR as REFERENCE_DIR
+from . import sandbox
+from .pages import CSP, STATIC, STATIC_URL, render_page
+
+HOST = "127.0.0.1"
+VERSION_PATH = "/__kspay/version"
+RELOAD_PATH = STATIC_URL + "reload.js"
+RESULT_PREFIX = "/__result/"
+
+StartResponse = Callable[..., object]
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib name)
+        pass
+
+
+def _snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
+    found: dict[str, tuple[int, int]] = {}
+    for folder in folders:
+        if folder.is_dir():
+            for path in folder.rglob("*"):
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                if path.is_file():
+                    found[str(path)] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+class DevServer:
+    def __init__(self, sites_dir: Path, port: int = 8000, use_sandbox: bool = False,
+                 themes_dir: Path = render.THEMES_DIR, log: Callable[[str], None] | None = None) -> None:
+        self.sites_dir = sites_dir
+        self.themes_dir = themes_dir
+        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self._tmp = tempfile.TemporaryDirectory(prefix="kspay-serve-")
+        self.out_dir = Path(self._tmp.name) / "_site"
+        self.sandbox = sandbox.Sandbox() if use_sandbox else None
+        self.httpd = make_server(HOST, port, self.app, server_class=_ThreadingServer,
+                                 handler_class=_QuietHandler)
+        self.base = f"http://{HOST}:{self.httpd.server_port}"
+        self.options = pipeline.BuildOptions(
+            form_action=self.base + sandbox.WINDOW_PATH if use_sandbox else None,
+            reply_base=self.base + RESULT_PREFIX if use_sandbox else None,
+            live_reload=RELOAD_PATH)
+        self.version = 0
+        self.errors: list[str] = []
+        self.amounts: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._results = result_handler.make_app(self.base + sandbox.recv_post_path(),
+                                                self._expected_amount)
+
+    # --- building -----------------------------------------------------------------
+
+    def rebuild(self) -> bool:
+        render.load_theme.cache_clear()  # templates may have changed on disk
+        try:
+            report = pipeline.build(self.sites_dir, self.out_dir, self.themes_dir, self.options)
+        except pipeline.BuildFailed as exc:
+            errors = exc.errors
+        except Exception as exc:  # a broken template must not stop the server
+            errors = [f"{type(exc).__name__}: {exc}"]
+        else:
+            errors = []
+            sites, _ = load_sites(pipeline.site_files([self.sites_dir]))
+            amounts = {f"{s.slug}/{p.slug}": p.amount for s in sites for p in s.config.products}
+            self.log(report.summary(self.out_dir))
+        with self._lock:
+            self.errors = errors
+            if not errors:
+                self.amounts = amounts
+            self.version += 1
+        for line in errors:
+            self.log(line)
+        if errors:
+            self.log(f"{len(errors)} error(s); fix the file and the page reloads")
+        return not errors
+
+    def watch(self, interval: float = 0.25, settle: float = 0.2) -> None:
+        folders = [self.sites_dir, self.themes_dir, REFERENCE_DIR]
+        seen = _snapshot(folders)
+        while not self._stop.wait(interval):
+            now = _snapshot(folders)
+            if now == seen:
+                continue
+            while not self._stop.wait(settle):  # debounce: wait until editors finish writing
+                again = _snapshot(folders)
+                if again == now:
+                    break
+                now = again
+            seen = now
+            self.rebuild()
+
+    def start(self) -> None:
+        self.rebuild()
+        threading.Thread(target=self.watch, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._tmp.cleanup()
+
+    def _expected_amount(self, path: str, ordno: str) -> int | None:
+        del ordno  # a real shop looks the order up by ordno; here the page's path tells
+        key = path.removeprefix(RESULT_PREFIX.rstrip("/")).strip("/")
+        with self._lock:
+            return self.amounts.get(key)
+
+    # --- serving --------------------------------------------------------------------
+
+    def app(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if path == VERSION_PATH:
+            with self._lock:
+                body = str(self.version).encode()
+            return _send(start_response, "200 OK", body, "text/plain; charset=utf-8")
+        if path.startswith(STATIC_URL):
+            return self._file(STATIC, path[len(STATIC_URL):], start_response)
+        if self.sandbox is not None and self.sandbox.handles(path):
+            return self.sandbox(environ, start_response)
+        if path.startswith(RESULT_PREFIX):
+            return self._results(dict(environ, PATH_INFO=path), start_response)
+        with self._lock:
+            errors = list(self.errors)
+        if errors and (path.endswith("/") or path.endswith(".html")):
+            page = render_page("build_error.html", errors=errors, reload=RELOAD_PATH)
+            return _send(start_response, "500 Internal Server Error", page.encode("utf-8"),
+                         "text/html; charset=utf-8", csp=CSP)
+        return self._file(self.out_dir, path.lstrip("/"), start_response)
+
+    def _file(self, root: Path, relpath: str, start_response: StartResponse) -> Iterable[bytes]:
+        target = (root / relpath).resolve()
+        if not target.is_relative_to(root.resolve()):
+            return _send(start_response, "404 Not Found", b"not found", "text/plain")
+        if target.is_dir():
+            if relpath and not relpath.endswith("/"):
+                start_response("301 Moved Permanently", [("Location", "/" + relpath + "/")])
+                return [b""]
+            target = target / "index.html"
+        if not target.is_file():
+            return _send(start_response, "404 Not Found", "페이지가 없습니다.".encode("utf-8"),
+                         "text/plain; charset=utf-8")
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
+            kind += "; charset=utf-8"
+        return _send(start_response, "200 OK", target.read_bytes(), kind)
+
+    def serve_forever(self) -> None:
+        self.start()
+        mode = " with the sandbox KSPay window" if self.sandbox else ""
+        self.log(f"serving {self.sites_dir} at {self.base}/{mode}; Ctrl+C stops")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            self.log("stopped")
+        finally:
+            self.stop()
+
+
+def _send(start_response: StartResponse, status: str, body: bytes, content_type: str,
+          csp: str | None = None) -> list[bytes]:
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))),
+               ("Cache-Control", "no-store")]
+    if csp:
+        headers.append(("Content-Security-Policy", csp))
+    start_response(status, headers)
+    return [body]

@@ -1,0 +1,164 @@
+"""The merchant's side of a KSPay result: read recv_post's reply and check it.
+
+KSPay posts only reCommConId (and ECH* fields) to sndReply; the merchant's server then
+asks recv_post for the result and gets one EUC-KR line: pieces split at backticks, the
+first dropped, each value space-padded to its width, in the order the request's
+sndRpyParams named. `encode_reply` writes that line (the local sandbox answers with it);
+`decode_reply` and `read_result` read it back into a typed result; `verify` holds it
+against the order the merchant expected.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import kspay
+from .reference import Bank, Card, bank_by_code, card_by_code, load_reference
+
+_DATA = Path(__file__).with_name("reference") / "recv_post.yaml"
+
+METHODS = {"1": "card", "I": "card", "2": "transfer", "4": "point", "6": "virtual_account",
+           "7": "worldpass", "M": "mobile"}
+
+
+class ResultError(ValueError):
+    """The reply is not a recv_post line."""
+
+
+@functools.cache
+def recv_post_spec() -> dict[str, Any]:
+    with _DATA.open(encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def widths() -> dict[str, int]:
+    return {f["name"]: f["width"] for f in recv_post_spec()["fields"]}
+
+
+def default_params() -> list[str]:
+    return [f["name"] for f in recv_post_spec()["fields"]]
+
+
+def parse_params(text: str | None) -> list[str]:
+    """sndRpyParams -> names; empty or without a backtick means the default order."""
+    delimiter = recv_post_spec()["delimiter"]
+    if not text or delimiter not in text:
+        return default_params()
+    return [name.strip() for name in text.split(delimiter)]
+
+
+def _fit(value: str, width: int) -> bytes:
+    """The value in EUC-KR, space-padded to at least `width` bytes.
+
+    Never cut: a virtual account number is longer than isscd's 6 bytes, and the
+    backticks, not the widths, delimit the values.
+    """
+    return value.encode(kspay.ENCODING, errors="replace").ljust(width, b" ")
+
+
+def encode_reply(values: dict[str, str], params: list[str], first: str = "") -> bytes:
+    sizes = widths()
+    delimiter = recv_post_spec()["delimiter"].encode("ascii")
+    pieces = [first.encode("ascii")] + [_fit(values.get(name, ""), sizes.get(name, 16))
+                                        for name in params]
+    return delimiter.join(pieces)
+
+
+def decode_reply(raw: bytes, params: list[str] | None = None) -> dict[str, str]:
+    names = params or default_params()
+    delimiter = recv_post_spec()["delimiter"]
+    text = raw.decode(kspay.ENCODING, errors="replace").rstrip("\r\n")
+    if delimiter not in text:
+        raise ResultError(f"not a recv_post reply (no {delimiter} in {text[:40]!r})")
+    pieces = text.split(delimiter)[1:]
+    if len(pieces) < len(names):
+        raise ResultError(f"the reply has {len(pieces)} values, {len(names)} were asked for")
+    return {name: piece.strip(" ") for name, piece in zip(names, pieces)}
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    approved: bool
+    method: str  # card | virtual_account | mobile | transfer | point | worldpass | unknown
+    method_label: str
+    result_code: str
+    transaction: str
+    date: str
+    time: str
+    amount: int | None
+    approval_number: str  # empty when refused
+    refusal_code: str  # empty when approved
+    message1: str
+    message2: str
+    order_number: str
+    issuer: Card | None
+    acquirer: Card | None
+    virtual_account: str  # the account number to pay into, virtual account only
+    bank: Bank | None  # the virtual account's bank
+    installment_months: int | None
+    raw: dict[str, str]
+
+    @property
+    def issuer_name(self) -> str:
+        return self.issuer.name_today if self.issuer else ""
+
+    @property
+    def acquirer_name(self) -> str:
+        return self.acquirer.name_today if self.acquirer else ""
+
+
+def _method_label(first: str) -> str:
+    for prefix in load_reference().results.prefixes:
+        if first in prefix.chars:
+            return prefix.method
+    return ""
+
+
+def read_result(raw: bytes, params: list[str] | None = None) -> PaymentResult:
+    values = decode_reply(raw, params)
+    get = values.get
+    approved = get("authyn", "") == "O"
+    result_code = get("result", "")
+    method = METHODS.get(result_code[:1], "unknown")
+    virtual = method == "virtual_account"
+    amount_text = get("amt", "")
+    halbu = get("halbu", "")
+    return PaymentResult(
+        approved=approved,
+        method=method,
+        method_label=_method_label(result_code[:1]),
+        result_code=result_code,
+        transaction=get("trno", ""),
+        date=get("trddt", ""),
+        time=get("trdtm", ""),
+        amount=int(amount_text) if amount_text.isdigit() else None,
+        approval_number=get("authno", "") if approved and not virtual else "",
+        refusal_code="" if approved else get("authno", ""),
+        message1=get("msg1", ""),
+        message2=get("msg2", ""),
+        order_number=get("ordno", ""),
+        issuer=None if virtual else card_by_code(get("isscd", "")),
+        acquirer=None if virtual else card_by_code(get("aqucd", "")),
+        virtual_account=get("isscd", "") if virtual else "",
+        bank=bank_by_code(get("authno", "")) if virtual else None,
+        installment_months=int(halbu) if halbu.isdigit() else None,
+        raw=values,
+    )
+
+
+def verify(result: PaymentResult, order_number: str, amount: int) -> list[str]:
+    """Why the result must not be taken as payment for this order; empty when it may."""
+    problems = []
+    if not result.approved:
+        problems.append(f"not approved (authyn {result.raw.get('authyn', '')!r}, "
+                        f"refusal code {result.refusal_code!r}: {result.message1} {result.message2})")
+    if result.order_number != order_number:
+        problems.append(f"order number {result.order_number!r} is not the expected {order_number!r}")
+    if result.amount != amount:
+        problems.append(f"amount {result.amount} is not the expected {amount}")
+    return problems

@@ -1,0 +1,218 @@
+"""The whole payment on 127.0.0.1: order page -> sandbox window -> sndReply -> result page.
+
+An HTTP client stands in for the browser (the browser tests drive the real page); it
+posts exactly what the order page's form holds, as the page script completes it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlencode
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import SITES
+from generator import kspay, results
+from generator.devserver.server import DevServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    sites = tmp_path_factory.mktemp("sandbox") / "sites"
+    shutil.copytree(SITES, sites)
+    dev = DevServer(sites, port=0, use_sandbox=True, log=lambda line: None)
+    dev.start()
+    yield dev
+    dev.stop()
+
+
+def fetch(url: str, data: bytes | None = None, content_type: str | None = None) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(url, data=data)
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as rsp:
+            return rsp.status, rsp.headers.get("Content-Type", ""), rsp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Content-Type", ""), exc.read()
+
+
+def page(body: bytes) -> BeautifulSoup:
+    return BeautifulSoup(body.decode("utf-8"), "html.parser")
+
+
+def post_form(form: BeautifulSoup, values: dict[str, str], encoding: str = "utf-8") -> tuple[int, str, bytes]:
+    fields = [(i["name"], values.get(i["name"], i.get("value", ""))) for i in form.find_all("input")
+              if i.get("name")]
+    return fetch(form["action"], urlencode(fields, encoding=encoding).encode("ascii"),
+                 "application/x-www-form-urlencoded")
+
+
+def pay(server: DevServer, path: str, name: str = "김토끼") -> tuple[BeautifulSoup, str]:
+    """Open the order page and tap Pay: the sandbox window's page and the order number."""
+    status, _, body = fetch(server.base + path)
+    assert status == 200
+    form = page(body).find("form", id="pay-form")
+    prefix = form["data-order-prefix"]
+    order = prefix + time.strftime("%Y%m%d%H%M%S") + "123456"
+    values = {"sndOrdername": name, "sndEmail": "kspay@carrot.do.kr", "sndMobile": "01609879999",
+              "sndOrdernumber": order, "sndReply": kspay.reply_with_order(form["data-reply"], order)}
+    encoding = "cp949" if form.get("accept-charset") else "utf-8"
+    status, _, body = post_form(form, values, encoding)
+    assert status == 200, body.decode("utf-8")
+    return page(body), order
+
+
+
+
+def choose(server: DevServer, window: BeautifulSoup, outcome: str, **choice: str) -> BeautifulSoup:
+    """Pick the outcome in the sandbox window; returns the page that posts back to sndReply."""
+    form = window.find("form", class_="decide")
+    values = {"session": form.find("input", attrs={"name": "session"})["value"], "outcome": outcome,
+              **choice}
+    status, _, body = fetch(server.base + form["action"], urlencode(values).encode(),
+                            "application/x-www-form-urlencoded")
+    assert status == 200
+    return page(body)
+
+
+def follow(returned: BeautifulSoup) -> tuple[dict[str, str], BeautifulSoup]:
+    """Post the sandbox's callback to sndReply (as its script does); the result page."""
+    form = returned.find("form", id="return-form")
+    posted = {i["name"]: i["value"] for i in form.find_all("input")}
+    status, _, body = post_form(form, {})
+    assert status == 200, body.decode("utf-8")
+    return posted, page(body)
+
+
+def shown(result: BeautifulSoup) -> dict[str, str]:
+    return {dd["id"]: dd.get_text() for dd in result.find_all("dd")}
+
+
+def test_card_isp_approval_end_to_end(server: DevServer) -> None:
+    window, order = pay(server, "/kspay-test/carrot-10kg/")
+    assert window.find(id="problems") is None
+    assert window.find(id="goods").get_text() == "당근10kg"
+    assert window.find(id="buyer").get_text() == "김토끼"
+    returned = choose(server, window, "isp", isp_issuer="01", halbu="0")
+    posted, result = follow(returned)
+    assert set(posted) == {"reCommConId", "reCommType", "reHash", "reCnclType", "ECHA", "ECHB", "ECHC"}
+    assert (posted["reCommType"], posted["reCnclType"]) == ("WH", "0")
+    assert (posted["ECHA"], posted["ECHB"], posted["ECHC"]) == ("추가파라미터A", "추가파라미터B", "추가파라미터C")
+    assert returned.find("form", id="return-form")["action"] == (
+        f"{server.base}/__result/kspay-test/carrot-10kg?ordno={order}")
+    assert result.find(id="status")["data-status"] == "approved"
+    values = shown(result)
+    assert values["method"] == "신용카드"
+    assert values["order"] == order
+    assert values["amount"] == "1,003원"
+    assert values["issuer"] == "BC카드"
+    assert values["message"] == "정상승인 BC카드"
+    assert re.fullmatch(r"I[0-9]{11}", values["transaction"])
+    assert result.find(id="problems") is None
+
+
+def test_mpi_with_installments_on_the_euc_kr_window(server: DevServer) -> None:
+    window, order = pay(server, "/book-academy/python-course/", name="이몽룡")
+    assert window.find(id="buyer").get_text() == "이몽룡"  # EUC-KR bytes survived
+    assert window.find(id="goods").get_text() == "파이썬 입문 12주 과정"
+    issuers = [o["value"] for o in window.find("select", id="mpi_issuer").find_all("option")]
+    assert issuers == ["04", "05"]  # sndShowcard M(04,05)
+    assert window.find("select", id="isp_issuer") is None
+    months = [o["value"] for o in window.find("select", id="halbu").find_all("option")]
+    assert months == ["0", "2", "3", "6", "10", "12"]
+    posted, result = follow(choose(server, window, "mpi", mpi_issuer="04", halbu="6"))
+    values = shown(result)
+    assert (values["issuer"], values["installment"], values["amount"]) == ("삼성카드", "6개월", "240,000원")
+    assert result.find(id="status")["data-status"] == "approved"
+
+
+def test_refusal(server: DevServer) -> None:
+    window, _ = pay(server, "/jeju-orchard/hallabong-5kg/android.html")
+    _, result = follow(choose(server, window, "refuse", refusal_code="7003", refusal_message="한도초과"))
+    assert result.find(id="status")["data-status"] == "refused"
+    values = shown(result)
+    assert (values["refusal"], values["message"]) == ("7003", "거절 한도초과")
+
+
+def test_virtual_account(server: DevServer) -> None:
+    window, order = pay(server, "/jeju-orchard/tangerine-10kg/")
+    banks = {o["value"]: o.get_text() for o in window.find("select", id="bank").find_all("option")}
+    assert banks["26"] == "26 신한은행"
+    _, result = follow(choose(server, window, "virtual_account", bank="26"))
+    assert result.find(id="status")["data-status"] == "issued"
+    values = shown(result)
+    assert values["bank"] == "신한은행"
+    assert re.fullmatch(r"26[0-9]{12}", values["account"])
+    assert values["method"] == "가상계좌"
+
+
+def test_mobile(server: DevServer) -> None:
+    window, _ = pay(server, "/jeju-orchard/hallabong-10kg/ios.html")
+    _, result = follow(choose(server, window, "mobile"))
+    assert result.find(id="status")["data-status"] == "approved"
+    assert shown(result)["method"] == "휴대폰"
+
+
+def test_cancel_posts_cncl_type_one(server: DevServer) -> None:
+    window, order = pay(server, "/kspay-test/carrot-10kg/")
+    posted, result = follow(choose(server, window, "cancel"))
+    assert posted["reCnclType"] == "1"
+    assert result.find(id="status")["data-status"] == "cancelled"
+    assert order in result.find(id="status").get_text()
+
+
+def raw_window_post(server: DevServer, **overrides: str) -> BeautifulSoup:
+    fields = {"sndPaymethod": "1000000000", "sndStoreid": "2999199999", "sndCurrencytype": "WON",
+              "sndOrdernumber": "KSPay_1", "sndAllregid": "", "sndInstallmenttype": "0",
+              "sndInteresttype": "NONE", "sndShowcard": "I,M", "sndGoodname": "당근10kg",
+              "sndAmount": "1003", "sndOrdername": "김토끼", "sndReply": "https://a.kr/r?ordno=KSPay_1",
+              "sndStoreName": "케이에스페이(주)", "sndRtApp": "", "sndCharSet": "utf-8"}
+    fields.update(overrides)
+    status, _, body = fetch(server.base + "/__sandbox/KSPayPWeb.jsp",
+                            urlencode({k: v for k, v in fields.items() if v is not None}).encode(),
+                            "application/x-www-form-urlencoded")
+    return page(body)
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"sndGoodname": "제주 한라봉 선물세트 특대과 5kg 한정"},
+     "상품명(sndGoodname)이(가) 36바이트입니다. 최대 30바이트(EUC-KR)입니다."),
+    ({"sndGoodname": "당근'10kg"}, "상품명(sndGoodname)에 쓸 수 없는 특수문자가 있습니다: '"),
+    ({"sndAmount": "999"}, "신용카드는 1,000원 이상부터 결제할 수 있습니다. 금액: 999원"),
+    ({"sndInstallmenttype": "0:2:3"},
+     "할부는 50,000원 이상부터입니다. 금액 1,003원에 할부 개월 '0:2:3'이(가) 설정되어 있습니다."),
+    ({"sndPaymethod": "10000"},
+     "결제수단설정(sndPaymethod) 값 '10000'이(가) 형식에 맞지 않습니다. 허용: 0 또는 1, 10자리"),
+    ({"sndPaymethod": "1001000000"},
+     "결제수단설정(sndPaymethod) 1001000000: 스마트폰 결제창은 신용카드(1번째), 가상계좌(2번째), "
+     "휴대폰(6번째)만 받습니다."),
+    ({"sndReply": ""}, "sndReply(결과페이지)가 없으면 결과 페이지가 호출되지 않아 결제가 되지 않습니다."),
+])
+def test_window_shows_what_kspay_would_refuse(server: DevServer, overrides: dict[str, str],
+                                              message: str) -> None:
+    window = raw_window_post(server, **overrides)
+    assert [li.get_text() for li in window.find(id="problems").find_all("li")] == [message]
+    outcomes = [i["value"] for i in window.find_all("input", attrs={"name": "outcome"})]
+    assert outcomes == ["cancel"]
+
+
+def test_recv_post_answers_in_the_requested_order(server: DevServer) -> None:
+    window, order = pay(server, "/kspay-test/carrot-10kg/")
+    posted, _ = follow(choose(server, window, "isp", isp_issuer="02", halbu="0"))
+    body = urlencode({"sndCommConId": posted["reCommConId"], "sndActionType": "1",
+                      "sndRpyParams": "ordno`authyn`msg1`amt"}).encode()
+    status, content_type, raw = fetch(server.base + "/__sandbox/store/KSPayMobileV1.4/web_host/recv_post.jsp",
+                                      body, "application/x-www-form-urlencoded")
+    assert (status, content_type) == (200, "text/plain; charset=euc-kr")
+    assert raw == b"sandbox`" + order.ljust(50).encode() + b"`O`" + "정상승인".encode("cp949") \
+        + b" " * 8 + b"`1003     "
+    assert results.decode_reply(raw, ["ordno", "authyn", "msg1", "amt"]) == {
+        "ordno": order, "authyn": "O", "msg1": "정상승인", "amt": "1003"}

@@ -1,0 +1,93 @@
+"""The dev server: serves on 127.0.0.1, rebuilds on change, shows and recovers from errors."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from conftest import SITES
+from generator.devserver.server import HOST, DevServer
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as rsp:
+            return rsp.status, rsp.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture()
+def dev(tmp_path: Path) -> Iterator[tuple[DevServer, Path, list[str]]]:
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES, sites)
+    lines: list[str] = []
+    server = DevServer(sites, port=0, log=lines.append)
+    server.start()
+    yield server, sites, lines
+    server.stop()
+
+
+def test_serves_the_built_site_on_loopback_with_live_reload(dev: tuple[DevServer, Path, list[str]]) -> None:
+    server, _, lines = dev
+    assert server.base.startswith(f"http://{HOST}:")
+    status, html = get(server.base + "/kspay-test/carrot-10kg/")
+    assert status == 200
+    assert '<script src="/__kspay/static/reload.js" defer></script>' in html
+    assert 'action="https://kspay.ksnet.to/store/KSPayMobileV1.4/KSPayPWeb.jsp"' in html
+    assert get(server.base + "/__kspay/static/reload.js")[0] == 200
+    assert get(server.base + "/../../etc/passwd")[0] == 404
+    assert lines[0].startswith("built 3 site(s), 23 page(s) into ")
+
+
+def test_rebuilds_on_change_and_recovers_from_an_error(dev: tuple[DevServer, Path, list[str]]) -> None:
+    server, sites, lines = dev
+    version = int(get(server.base + "/__kspay/version")[1])
+    path = sites / "kspay-test.yaml"
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("name: 당근10kg", "name: 당근10kg 햇당근"), encoding="utf-8")
+    wait_for(lambda: "당근10kg 햇당근" in get(server.base + "/kspay-test/carrot-10kg/")[1])
+    assert int(get(server.base + "/__kspay/version")[1]) == version + 1
+
+    path.write_text(good.replace('id: "2999199999"', 'id: "29991"'), encoding="utf-8")
+    wait_for(lambda: get(server.base + "/kspay-test/")[0] == 500)
+    status, html = get(server.base + "/jeju-orchard/")
+    assert status == 500
+    assert "store.id: must be exactly 10 digits, got &#39;29991&#39;" in html
+    assert '<script src="/__kspay/static/reload.js" defer></script>' in html
+    assert any(line.endswith("store.id: must be exactly 10 digits, got '29991'") for line in lines)
+
+    path.write_text(good, encoding="utf-8")
+    wait_for(lambda: get(server.base + "/kspay-test/")[0] == 200)
+    assert "당근10kg 햇당근" not in get(server.base + "/kspay-test/carrot-10kg/")[1]
+
+
+def test_template_change_rebuilds(tmp_path: Path) -> None:
+    themes = tmp_path / "themes"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "themes", themes)
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES, sites)
+    server = DevServer(sites, port=0, themes_dir=themes, log=lambda line: None)
+    server.start()
+    try:
+        footer = themes / "default" / "templates" / "base.html"
+        footer.write_text(footer.read_text(encoding="utf-8").replace(
+            "결제는 KSNET KSPay 결제창에서 진행됩니다.", "테스트 문구"), encoding="utf-8")
+        wait_for(lambda: "테스트 문구" in get(server.base + "/")[1])
+    finally:
+        server.stop()
