@@ -144,16 +144,32 @@ def _render_site(stage: Stager, site: Site, theme: Theme, assets: dict[str, Asse
         description = render_markdown(product.description)
         reply_url = options.reply_url(site, product.slug)
         for variant in page_variants:
+            hidden = hidden_fields(config, product, variant, reply_url)
+            _guard(site, product.slug, hidden)
             stage.write(f"{site.slug}/{product.slug}/{variant.filename}", _page(
                 theme, "order.html", 2, assets, options,
                 form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
                 product=product, description=description, variant=variant, window=window,
                 action=options.form_action or window.action, reply_url=reply_url, inputs=inputs,
-                hidden=hidden_fields(config, product, variant, reply_url),
+                hidden=hidden,
                 paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
                 installments=kspay.installment_string(config.installments, product.amount)))
             count += 1
     return count
+
+
+# What the customer and the page script add at pay time, as KSPay's own examples.
+_PAY_TIME = {f.name: f.example for f in kspay.FIELDS
+             if f.set_by in ("customer", "order_prefix (page script)")}
+
+
+def _guard(site: Site, product_slug: str, hidden: list[tuple[str, str]]) -> None:
+    """Never write a form that KSPay would refuse: the config checks should make this
+    unreachable; if they miss a case, the build stops here instead of a customer."""
+    problems = kspay.form_problems({**dict(hidden), **_PAY_TIME})
+    if problems:
+        raise BuildFailed([f"{site.source}: products.{product_slug}: the order form would be "
+                           f"refused by KSPay: {p.english()}" for p in problems])
 
 
 def _render_directory(stage: Stager, sites: list[Site], theme: Theme,

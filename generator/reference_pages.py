@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import kspay
+from . import kspay, results
 from .reference import Card, Reference
 
 MARK = "O"
@@ -155,12 +155,25 @@ def results_page(ref: Reference) -> ReferencePage:
         [("value", "값"), ("label", "승인구분"), ("result_label", "성공여부")],
         [{"value": a.value, "label": a.label, "result_label": a.result_label} for a in res.authyn],
         [f"authyn-{a.value}" for a in res.authyn])
+    spec = results.recv_post_spec()
+    recv_post = _table(
+        "recv_post", "recv_post 응답 필드 (기본 순서)",
+        [("position", "순서"), ("name", "변수명"), ("width", "폭 (바이트, 공백 채움)"),
+         ("description", "설명")],
+        [{"position": i, "name": f["name"], "width": f["width"], "description": f["description"]}
+         for i, f in enumerate(spec["fields"], start=1)],
+        [f"recv-post-{f['name']}" for f in spec["fields"]],
+        notes=(f"요청: POST {spec['path']} — " + ", ".join(
+            f"{r['name']} ({r['description']})" for r in spec["request"]),
+               "응답: EUC-KR 한 줄. 백틱(`)으로 나누어 첫 조각은 버리고, 나머지를 sndRpyParams에 "
+               "적은 순서대로 읽습니다(비우면 위 기본 순서). 값은 폭만큼 뒤에 공백이 붙으므로 "
+               "공백을 잘라 씁니다. halbu, cbtrno, cbauthno는 가이드에 없고 폭은 추정입니다."))
     return ReferencePage("results", "결과 코드", (
         "가맹점 서버가 reCommConId로 KSNET의 recv_post를 호출하면 EUC-KR 한 줄이 돌아옵니다. "
         "백틱(`)으로 나눈 조각 중 첫 조각은 버리고, 나머지가 아래 순서의 공백 채운 값입니다.",
         "가이드의 결과 항목 표에는 오타가 세 곳 있습니다(거래번호 길이 4, trdtm 두 번, "
         "HHMMTT). 아래 표는 정정한 값이며, 정정한 행에는 가이드 원문과 정정 내용을 함께 적었습니다.",
-        *res.notes), (fields, codes, prefixes, authyn))
+        *res.notes), (fields, recv_post, codes, prefixes, authyn))
 
 
 def parameters_page() -> ReferencePage:
