@@ -145,7 +145,10 @@ def _render_site(stage: Stager, site: Site, theme: Theme, assets: dict[str, Asse
         reply_url = options.reply_url(site, product.slug)
         for variant in page_variants:
             hidden = hidden_fields(config, product, variant, reply_url)
-            _guard(site, product.slug, hidden)
+            if variant is page_variants[0]:
+                _guard(site, product.slug, hidden)  # the variants differ only in sndRtApp
+            elif problem := kspay.check("sndRtApp", variant.rtapp):
+                raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
             stage.write(f"{site.slug}/{product.slug}/{variant.filename}", _page(
                 theme, "order.html", 2, assets, options,
                 form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,

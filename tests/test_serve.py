@@ -61,8 +61,8 @@ def test_rebuilds_on_change_and_recovers_from_an_error(dev: tuple[DevServer, Pat
     path = sites / "kspay-test.yaml"
     good = path.read_text(encoding="utf-8")
     path.write_text(good.replace("name: 당근10kg", "name: 당근10kg 햇당근"), encoding="utf-8")
-    wait_for(lambda: "당근10kg 햇당근" in get(server.base + "/kspay-test/carrot-10kg/")[1])
-    assert int(get(server.base + "/__kspay/version")[1]) == version + 1
+    wait_for(lambda: int(get(server.base + "/__kspay/version")[1]) == version + 1)
+    assert "당근10kg 햇당근" in get(server.base + "/kspay-test/carrot-10kg/")[1]
 
     path.write_text(good.replace('id: "2999199999"', 'id: "29991"'), encoding="utf-8")
     wait_for(lambda: get(server.base + "/kspay-test/")[0] == 500)
