@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# axe-core for the browser tests' accessibility checks, pinned in package.json / package-lock.json.
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: build test serve clean
 
@@ -11,10 +13,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+# Installed only when missing. No npm is an error, not a quiet skip of the axe checks.
+$(AXE):
+	@command -v npm >/dev/null 2>&1 || { echo "make: npm not found: the browser tests need axe-core from npm (package.json); install Node.js and npm, then run make test again" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+
 build: $(STAMP)
 	$(PY) build.py build --sites sites --out _site
 
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 serve: $(STAMP)
