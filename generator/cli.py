@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
-from . import config, pipeline, starter
+from . import kspay, pipeline, starter
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="build every sites/*.yaml into _site/")
     build.add_argument("--sites", type=Path, default=Path("sites"), help="folder of merchant files")
     build.add_argument("--out", type=Path, default=Path("_site"), help="output folder")
+    build.add_argument("--force", action="store_true", help="render every page, changed or not")
+    build.add_argument("--jobs", type=int, default=None,
+                       help="worker processes (default: one per core)")
 
     check = commands.add_parser("check", help="validate merchant files, write nothing")
     check.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
@@ -39,13 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     if command == "build" and args.command is None:
         args = parser.parse_args(["build", *(argv or [])])
     if command == "build":
-        return _build(args.sites, args.out)
+        return _build(args.sites, args.out, args.force, args.jobs)
     if command == "check":
         return _check(args.paths)
     if command == "serve":
         return _serve(args.sites, args.port, args.sandbox)
     if command == "schema":
-        json.dump(config.json_schema(), sys.stdout, ensure_ascii=False, indent=2)
+        from .config import json_schema
+
+        json.dump(json_schema(), sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
     return _new(args.slug, args.sites)
@@ -58,9 +64,9 @@ def _fail(errors: list[str]) -> int:
     return 1
 
 
-def _build(sites: Path, out: Path) -> int:
+def _build(sites: Path, out: Path, force: bool = False, jobs: int | None = None) -> int:
     try:
-        report = pipeline.build(sites, out)
+        report = pipeline.build(sites, out, force=force, jobs=jobs)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
     print(report.summary(out))
@@ -92,7 +98,7 @@ def _serve(sites: Path, port: int, use_sandbox: bool) -> int:
 
 
 def _new(slug: str, sites: Path) -> int:
-    if config.SLUG_RE.fullmatch(slug) is None:
+    if re.fullmatch(kspay.SLUG_PATTERN, slug) is None:
         return _fail([f"{slug}: a slug is lower-case letters, digits and single hyphens"])
     target = sites / f"{slug}.yaml"
     if target.exists():

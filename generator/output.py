@@ -1,20 +1,26 @@
 """Writing the site: all or nothing, and unchanged files untouched.
 
-A build writes into a staging folder beside the output. A file whose bytes equal the
-published one is hard-linked from it instead of written, so its inode and mtime stay
-as they were. Only when every page is staged does the staging folder take the output's
-place, in one atomic exchange (renameat2 RENAME_EXCHANGE on Linux); a failed or killed
-build leaves the published site as it was. Staging folders left by a killed build are
-removed by the next one.
+A build writes the units it rebuilds (a site's folder `<slug>/`, `index.html`,
+`reference/`, `static/`) into a staging folder beside the output; the published site
+is not touched while pages render. A staged file whose bytes equal the published one is
+hard-linked from it instead of written, so its inode and mtime stay as they were.
+
+Publishing swaps each staged unit into place (renameat2 RENAME_EXCHANGE on Linux:
+readers never see a unit missing) after writing a journal of the swaps. A build killed
+while it renders leaves the published site exactly as it was; one killed during the
+swaps (milliseconds) leaves a journal, and the next build finishes those swaps before
+it does anything else. Staging folders of dead builds are removed by the next build.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _RENAME_EXCHANGE = 2
@@ -38,18 +44,62 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a))
 
 
+def _process_alive(pid_text: str) -> bool:
+    """Whether the build that made a staging folder (its pid is in the name) still runs."""
+    if not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class UnitWriter:
+    """Writes staged files; plain paths only, so build workers in other processes use it."""
+
+    root: Path
+    out_dir: Path
+    written: int = 0  # new or changed files
+    kept: int = 0  # identical to the published ones (hard-linked)
+    _dirs: set[Path] = field(default_factory=set)
+
+    def write(self, relpath: str, data: bytes) -> None:
+        target = self.root / relpath
+        parent = target.parent
+        if parent not in self._dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(parent)
+        published = self.out_dir / relpath
+        try:
+            stat = published.stat()
+            if stat.st_size == len(data) and published.read_bytes() == data:
+                os.link(published, target)
+                self.kept += 1
+                return
+        except OSError:
+            pass  # absent, unreadable or on another device: write a fresh copy
+        with open(target, "xb") as f:
+            f.write(data)
+        self.written += 1
+
+
 class Stager:
-    """Collects one build's files; `commit()` publishes them together."""
+    """One build's staged units; `commit()` publishes them, `discard()` forgets them."""
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir.resolve()
         self.parent = self.out_dir.parent
         self.parent.mkdir(parents=True, exist_ok=True)
+        self.journal = self.parent / f".kspay-{self.out_dir.name}.journal.json"
+        finish_interrupted_commit(self.out_dir)
         self._remove_stale_staging()
         self.root = Path(tempfile.mkdtemp(prefix=f"{self._prefix()}{os.getpid()}-",
                                           dir=self.parent))
-        self.written = 0  # files whose bytes changed or are new
-        self.kept = 0  # files identical to the published ones
+        self.writer = UnitWriter(self.root, self.out_dir)
         self.paths: set[str] = set()
 
     def _prefix(self) -> str:
@@ -61,43 +111,41 @@ class Stager:
             if not _process_alive(pid):
                 shutil.rmtree(stale, ignore_errors=True)
 
+    @property
+    def written(self) -> int:
+        return self.writer.written
+
+    @property
+    def kept(self) -> int:
+        return self.writer.kept
+
     def write(self, relpath: str, data: bytes) -> None:
         if relpath in self.paths:
             raise ValueError(f"two outputs would be written to {relpath}")
         self.paths.add(relpath)
-        target = self.root / relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
-        published = self.out_dir / relpath
-        try:
-            if published.is_file() and not published.is_symlink() \
-                    and published.stat().st_size == len(data) and published.read_bytes() == data:
-                os.link(published, target)
-                self.kept += 1
-                return
-        except OSError:
-            pass  # unreadable or cross-device: write a fresh copy below
-        target.write_bytes(data)
-        self.written += 1
+        self.writer.write(relpath, data)
 
-    @property
-    def removed(self) -> int:
-        """Published files that this build no longer has."""
-        if not self.out_dir.is_dir():
-            return 0
-        return sum(1 for p in self.out_dir.rglob("*")
-                   if p.is_file() and str(p.relative_to(self.out_dir)) not in self.paths)
+    def add_counts(self, written: int, kept: int) -> None:
+        """Files a build worker wrote into this staging folder."""
+        self.writer.written += written
+        self.writer.kept += kept
 
-    def commit(self) -> None:
-        if self.out_dir.exists() and _exchange(self.root, self.out_dir):
-            shutil.rmtree(self.root)  # now holds the previous site
-            return
-        if self.out_dir.exists():
-            old = self.parent / f"{self._prefix()}{os.getpid()}-old"
-            os.replace(self.out_dir, old)
-            os.replace(self.root, self.out_dir)
-            shutil.rmtree(old)
-        else:
-            os.replace(self.root, self.out_dir)
+    def commit(self, remove: list[str] = (), extra: dict[Path, bytes] | None = None) -> None:
+        """Swap every staged unit into the output, remove `remove` units, then write
+        `extra` files beside it (the manifest) — all recorded first in a journal."""
+        units = sorted(p.name for p in self.root.iterdir())
+        extras = []
+        for i, (path, data) in enumerate(sorted((extra or {}).items())):
+            staged = self.root.parent / f"{self.root.name}.extra{i}"
+            staged.write_bytes(data)
+            extras.append([str(staged), str(path)])
+        plan = {"staging": str(self.root), "out": str(self.out_dir), "units": units,
+                "inodes": {u: os.lstat(self.root / u).st_ino for u in units},
+                "remove": sorted(set(remove) - set(units)), "extras": extras}
+        temporary = self.journal.with_suffix(".tmp")
+        temporary.write_text(json.dumps(plan), encoding="utf-8")
+        os.replace(temporary, self.journal)
+        _carry_out(plan)
 
     def discard(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -110,14 +158,44 @@ class Stager:
             self.discard()
 
 
-def _process_alive(pid_text: str) -> bool:
-    """Whether the build that made a staging folder (its pid is in the name) still runs."""
-    if not pid_text.isdigit():
-        return False
+def _carry_out(plan: dict) -> None:
+    """Do (or finish) a journal's swaps; each step can be repeated safely."""
+    root, out = Path(plan["staging"]), Path(plan["out"])
+    out.mkdir(parents=True, exist_ok=True)
+    for unit in plan["units"]:
+        staged = root / unit
+        try:
+            not_yet = os.lstat(staged).st_ino == plan["inodes"][unit]
+        except FileNotFoundError:
+            not_yet = False
+        if not not_yet:
+            continue
+        target = out / unit
+        if os.path.lexists(target):
+            if not _exchange(staged, target):
+                old = root / f".old-{unit}"
+                os.replace(target, old)
+                os.replace(staged, target)
+        else:
+            os.replace(staged, target)
+    for unit in plan["remove"]:
+        target = out / unit
+        if os.path.lexists(target):
+            os.replace(target, root / f".removed-{unit}")
+    for staged, path in plan["extras"]:
+        if os.path.exists(staged):
+            os.replace(staged, path)
+    Path(out.parent / f".kspay-{out.name}.journal.json").unlink(missing_ok=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def finish_interrupted_commit(out_dir: Path) -> None:
+    journal = out_dir.parent / f".kspay-{out_dir.name}.journal.json"
     try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except ValueError:
+        journal.unlink()  # written before its rename finished: nothing was swapped yet
+        return
+    _carry_out(plan)

@@ -1,56 +1,50 @@
-"""The build, as a recipe: load and validate every site, render, stage, publish, report."""
+"""The build, as a recipe: plan what changed, render it (in parallel), publish, report.
+
+1. List the merchant files and check their names (slugs, collisions) from names alone.
+2. Read the manifest of the published site and fingerprint each unit's inputs; a unit
+   whose fingerprint is unchanged is not rendered (`force` renders everything).
+3. Validate and render the changed sites, in worker processes when there are many,
+   straight into a staging folder. Any error anywhere: nothing is published.
+4. Render the directory, reference and static units if their inputs changed.
+5. Publish: swap the staged units in, remove deleted merchants, save the manifest.
+
+Nothing here imports the renderer until there is something to render, so a rebuild
+with no change costs a directory listing and a few stat calls.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import time
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
-from . import kspay, reference_pages, render
-from .config import ConfigError, Site, load_sites
-from .form import customer_inputs, hidden_fields, variants
-from .markup import render_markdown
-from .output import Stager
-from .reference import load_reference
-from .render import Asset, Theme
+from . import kspay
+from .buildtypes import PUBLISHED, THEMES_DIR, BuildFailed, BuildOptions, Report
+from .manifest import (
+    DIRECTORY_TEMPLATES,
+    REFERENCE_TEMPLATES,
+    SITE_TEMPLATES,
+    Manifest,
+    SiteEntry,
+    ThemeFiles,
+    digest,
+    file_state,
+    generator_fingerprint,
+    reference_fingerprint,
+    theme_chain,
+)
+from .output import Stager, finish_interrupted_commit
+
+__all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
 
 SITE_SUFFIXES = (".yaml", ".yml")
-
-
-class BuildFailed(Exception):
-    def __init__(self, errors: list[ConfigError] | list[str]) -> None:
-        super().__init__(f"{len(errors)} error(s)")
-        self.errors = [str(e) for e in errors]
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """How the dev server changes a build; the defaults are the site as published."""
-
-    form_action: str | None = None  # every order form posts here (the local sandbox window)
-    reply_base: str | None = None  # sndReply becomes <reply_base><site>/<product>
-    live_reload: str | None = None  # src of the dev server's reload script
-
-    def reply_url(self, site: Site, product_slug: str) -> str:
-        if self.reply_base is None:
-            return site.config.reply_url
-        return f"{self.reply_base}{site.slug}/{product_slug}"
-
-
-PUBLISHED = BuildOptions()
-
-
-@dataclass(frozen=True)
-class Report:
-    sites: int
-    pages: int
-    written: int
-    kept: int
-    seconds: float
-
-    def summary(self, out_dir: Path) -> str:
-        return (f"built {self.sites} site(s), {self.pages} page(s) into {out_dir} "
-                f"in {self.seconds:.2f} s ({self.written} written, {self.kept} unchanged)")
+RESERVED = ("static", "reference")  # the generator's own folders in the output
+_SLUG = re.compile(kspay.SLUG_PATTERN)
+PARALLEL_FROM = 48  # fewer changed sites than this render in-process
+CHUNK = 40  # sites per task sent to a worker
 
 
 def site_files(paths: list[Path]) -> list[Path]:
@@ -64,134 +58,162 @@ def site_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def check(paths: list[Path], themes_dir: Path = render.THEMES_DIR) -> list[str]:
+def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
     """Validate merchant files without writing anything; every error, in order."""
-    sites, errors = load_sites(site_files(paths))
-    return [str(e) for e in errors] + _theme_errors(sites, themes_dir)
+    from .config import Site, load_sites
+    from .sitebuild import theme_problem
 
-
-def build(sites_dir: Path, out_dir: Path, themes_dir: Path = render.THEMES_DIR,
-          options: BuildOptions = PUBLISHED) -> Report:
-    started = time.perf_counter()
-    paths = site_files([sites_dir])
-    if not paths:
-        raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
-    sites, errors = load_sites(paths)
-    problems = [str(e) for e in errors] + _theme_errors(sites, themes_dir)
-    if problems:
-        raise BuildFailed(problems)
-
-    pages = 0
-    with Stager(out_dir) as stage:
-        site_assets = {}
-        for theme_name in sorted({s.config.theme for s in sites}):
-            theme = render.load_theme(theme_name, themes_dir)
-            site_assets[theme_name] = _write_assets(stage, theme)
-        for site in sites:
-            theme = render.load_theme(site.config.theme, themes_dir)
-            pages += _render_site(stage, site, theme, site_assets[site.config.theme], options)
-        default = render.load_theme("default", themes_dir)
-        default_assets = site_assets.get("default") or _write_assets(stage, default)
-        pages += _render_directory(stage, sites, default, default_assets, options)
-        pages += _render_reference(stage, default, default_assets, options)
-        stage.commit()
-    seconds = time.perf_counter() - started
-    return Report(len(sites), pages, stage.written, stage.kept, seconds)
-
-
-def _theme_errors(sites: list[Site], themes_dir: Path) -> list[str]:
-    problems = []
+    files = site_files(paths)
+    sites, errors = load_sites(files)
+    problems = [str(e) for e in errors] + _name_problems(files)
     for site in sites:
-        try:
-            render.load_theme(site.config.theme, themes_dir)
-        except render.ThemeError as exc:
-            problems.append(f"{site.source}: theme: {exc}")
+        if isinstance(site, Site) and (problem := theme_problem(site.config.theme, themes_dir)):
+            problems.append(f"{site.source}: theme: {problem}")
     return problems
 
 
-def _write_assets(stage: Stager, theme: Theme) -> dict[str, Asset]:
-    found = render.assets(theme)
-    for asset in found.values():
-        if asset.path not in stage.paths:
-            stage.write(asset.path, asset.data)
-    return found
+def _name_problems(paths: list[Path]) -> list[str]:
+    """Output paths two files would share, and names the generator keeps for itself."""
+    problems = []
+    first: dict[str, Path] = {}
+    for path in paths:
+        slug = path.stem
+        if slug in RESERVED:
+            problems.append(f"{path}:1:1: the name {slug!r} is the generator's own folder "
+                            f"in the output; rename the file")
+        elif slug in first:
+            problems.append(f"{path}:1:1: {first[slug].name} and {path.name} would both be "
+                            f"published at /{slug}/; keep one")
+        first.setdefault(slug, path)
+    return problems
 
 
-def _page(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
-          options: BuildOptions, form_action: str | None = None, **context: object) -> bytes:
-    root = "../" * depth or "./"
-    if form_action and options.form_action:
-        form_action = "'self'"
-    csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-           + ("connect-src 'self'; " if options.live_reload else "")
-           + f"form-action {form_action or chr(39) + 'none' + chr(39)}; base-uri 'none'")
-    html = theme.render(template, root=root, csp=csp, live_reload=options.live_reload,
-                        asset=lambda name: root + assets[name].path, **context)
-    return html.encode("utf-8")
+def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
+          options: BuildOptions = PUBLISHED, force: bool = False,
+          jobs: int | None = None) -> Report:
+    started = time.perf_counter()
+    finish_interrupted_commit(out_dir.resolve())
+    paths = site_files([sites_dir])
+    if not paths:
+        raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
+    name_problems = _name_problems(paths)
+    if name_problems:
+        raise BuildFailed(name_problems)
+
+    # 2. Plan: what changed since the published build.
+    old = Manifest() if force else Manifest.load(out_dir.resolve())
+    generator, options_key = generator_fingerprint(), repr(options)
+    if (old.generator, old.options) != (generator, options_key):
+        old = Manifest()
+    new = Manifest(generator, options_key)
+    themes: dict[str, ThemeFiles] = {}
+
+    def theme_files(name: str) -> ThemeFiles:
+        if name not in themes:
+            themes[name] = ThemeFiles(themes_dir, theme_chain(themes_dir, name))
+        return themes[name]
+
+    def site_fingerprint(yaml_digest: str, theme: str) -> str:
+        return digest(generator, options_key, yaml_digest,
+                      theme_files(theme).fingerprint(SITE_TEMPLATES))
+
+    todo: list[Path] = []
+    for path in paths:
+        entry = old.sites.get(path.stem)
+        if entry is None or entry.source != path.name:
+            todo.append(path)
+            continue
+        mtime_ns, size = file_state(path)
+        if (mtime_ns, size) != (entry.mtime_ns, entry.size):
+            if size != entry.size or digest(path.read_bytes()) != entry.digest:
+                todo.append(path)
+                continue
+            entry.mtime_ns = mtime_ns  # touched, not changed
+        if site_fingerprint(entry.digest, entry.theme) != entry.fingerprint:
+            todo.append(path)
+            continue
+        new.sites[path.stem] = entry
+    removed = sorted(set(old.sites) - {p.stem for p in paths})
+
+    # 3. Render the changed sites into the staging folder.
+    with Stager(out_dir) as stage:
+        pages = 0
+        errors: list[str] = []
+        by_slug = {path.stem: path for path in todo}
+        for outcome in _render_sites(todo, stage, out_dir.resolve(), themes_dir, options, jobs):
+            if outcome.errors:
+                errors.extend(outcome.errors)
+                continue
+            source = by_slug[outcome.slug]
+            mtime_ns, size = file_state(source)
+            new.sites[outcome.slug] = SiteEntry(
+                source.name, mtime_ns, size, outcome.yaml_digest, outcome.theme,
+                site_fingerprint(outcome.yaml_digest, outcome.theme), outcome.name,
+                outcome.products)
+            pages += outcome.pages
+        if errors:
+            raise BuildFailed(errors)
+
+        # 4. The units every site shares.
+        rebuilt = len(todo)
+        default = theme_files("default")
+        stores = [(slug, new.sites[slug].name, new.sites[slug].products) for slug in sorted(new.sites)]
+        shared = {
+            "index.html": digest(generator, options_key, default.fingerprint(DIRECTORY_TEMPLATES),
+                                 repr(stores)),
+            "reference": digest(generator, options_key, default.fingerprint(REFERENCE_TEMPLATES),
+                                reference_fingerprint()),
+            "static": digest(generator, *(f"{name}\0{theme_files(name).static_fingerprint()}"
+                                          for name in _themes_in_use(new))),
+        }
+        new.units = shared
+        changed = [unit for unit, fingerprint in shared.items() if old.units.get(unit) != fingerprint]
+        if changed:
+            from . import sitebuild
+
+            if "index.html" in changed:
+                links = [sitebuild.StoreLink(*store) for store in stores]
+                pages += sitebuild.render_directory(stage.writer, links, themes_dir, options)
+            if "reference" in changed:
+                pages += sitebuild.render_reference(stage.writer, themes_dir, options)
+            if "static" in changed:
+                sitebuild.write_static(stage.writer, _themes_in_use(new), themes_dir)
+            rebuilt += len(changed)
+
+        # 5. Publish.
+        if rebuilt or removed or new.to_bytes() != old.to_bytes():
+            stage.commit(remove=removed, extra={Manifest.path_for(out_dir.resolve()): new.to_bytes()})
+        else:
+            stage.discard()
+    return Report(len(paths), rebuilt, pages, stage.written, stage.kept, len(removed),
+                  time.perf_counter() - started)
 
 
-def _render_site(stage: Stager, site: Site, theme: Theme, assets: dict[str, Asset],
-                 options: BuildOptions) -> int:
-    config = site.config
-    window = kspay.WINDOWS[config.window]
-    page_variants = variants(config)
-    stage.write(f"{site.slug}/index.html", _page(
-        theme, "store.html", 1, assets, options, site=site, config=config,
-        notice=render_markdown(config.notice), variants=page_variants))
-    count = 1
-    inputs = customer_inputs()
-    for product in config.products:
-        description = render_markdown(product.description)
-        reply_url = options.reply_url(site, product.slug)
-        for variant in page_variants:
-            hidden = hidden_fields(config, product, variant, reply_url)
-            if variant is page_variants[0]:
-                _guard(site, product.slug, hidden)  # the variants differ only in sndRtApp
-            elif problem := kspay.check("sndRtApp", variant.rtapp):
-                raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
-            stage.write(f"{site.slug}/{product.slug}/{variant.filename}", _page(
-                theme, "order.html", 2, assets, options,
-                form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
-                product=product, description=description, variant=variant, window=window,
-                action=options.form_action or window.action, reply_url=reply_url, inputs=inputs,
-                hidden=hidden,
-                paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
-                installments=kspay.installment_string(config.installments, product.amount)))
-            count += 1
-    return count
+def _themes_in_use(manifest: Manifest) -> list[str]:
+    return sorted({"default"} | {entry.theme for entry in manifest.sites.values()})
 
 
-# What the customer and the page script add at pay time, as KSPay's own examples.
-_PAY_TIME = {f.name: f.example for f in kspay.FIELDS
-             if f.set_by in ("customer", "order_prefix (page script)")}
+def _render_sites(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: Path,
+                  options: BuildOptions, jobs: int | None) -> list:
+    from . import sitebuild
 
+    sitebuild.reset()
+    if not todo:
+        return []
 
-def _guard(site: Site, product_slug: str, hidden: list[tuple[str, str]]) -> None:
-    """Never write a form that KSPay would refuse: the config checks should make this
-    unreachable; if they miss a case, the build stops here instead of a customer."""
-    problems = kspay.form_problems({**dict(hidden), **_PAY_TIME})
-    if problems:
-        raise BuildFailed([f"{site.source}: products.{product_slug}: the order form would be "
-                           f"refused by KSPay: {p.english()}" for p in problems])
-
-
-def _render_directory(stage: Stager, sites: list[Site], theme: Theme,
-                      assets: dict[str, Asset], options: BuildOptions) -> int:
-    stage.write("index.html", _page(theme, "directory.html", 0, assets, options, sites=sites))
-    return 1
-
-
-def _render_reference(stage: Stager, theme: Theme, assets: dict[str, Asset],
-                      options: BuildOptions) -> int:
-    ref = load_reference()
-    pages = reference_pages.table_pages(ref)
-    stage.write("reference/index.html", _page(theme, "reference/index.html", 1, assets,
-                                              options, pages=pages))
-    for page in pages:
-        stage.write(f"reference/{page.slug}/index.html", _page(
-            theme, "reference/table.html", 2, assets, options, page=page,
-            display=reference_pages.display))
-        stage.write(f"reference/{page.slug}.json", reference_pages.json_twin(page))
-    stage.write("reference/faq/index.html", _page(
-        theme, "reference/faq.html", 2, assets, options, faq=render_markdown(ref.faq_markdown)))
-    return len(pages) + 2
+    workers = jobs or os.cpu_count() or 1
+    if workers == 1 or len(todo) < PARALLEL_FROM:
+        outcomes, written, kept = sitebuild.build_sites(todo, stage.root, out_dir, themes_dir, options)
+        stage.add_counts(written, kept)
+        return outcomes
+    sitebuild.warm(themes_dir)  # compiled templates are inherited by the forked workers
+    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    outcomes = []
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        futures = [pool.submit(sitebuild.build_sites, chunk, stage.root, out_dir, themes_dir,
+                               options) for chunk in chunks]
+        for future in futures:
+            chunk_outcomes, written, kept = future.result()
+            outcomes.extend(chunk_outcomes)
+            stage.add_counts(written, kept)
+    return outcomes

@@ -16,8 +16,8 @@ import jinja2
 import yaml
 
 from . import kspay
+from .buildtypes import THEMES_DIR
 
-THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 TEMPLATE_SUFFIX = ".jinja"  # a static file rendered once per build, e.g. order.js.jinja
 
 

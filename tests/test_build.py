@@ -206,21 +206,24 @@ def test_rebuild_rewrites_nothing_unchanged(tmp_path: Path) -> None:
     first = pipeline.build(SITES, out)
     inodes = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
     second = pipeline.build(SITES, out)
-    assert second.written == 0
-    assert second.kept == first.written
+    assert (second.rebuilt, second.pages, second.written) == (0, 0, 0)
+    assert first.pages == 23
+    forced = pipeline.build(SITES, out, force=True)
+    assert (forced.pages, forced.written) == (23, 0)
+    assert forced.kept == first.written
     assert {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()} == inodes
 
 
 def test_a_form_kspay_would_refuse_stops_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The last guard: were the config checks to miss a case, no such page is written."""
-    from generator import form, pipeline
+    from generator import form, pipeline, sitebuild
 
     real = form.hidden_fields
 
     def broken(*args, **kwargs):  # a bug that drops the goods name's limit
         return [(n, "가" * 16 if n == "sndGoodname" else v) for n, v in real(*args, **kwargs)]
 
-    monkeypatch.setattr(pipeline, "hidden_fields", broken)
+    monkeypatch.setattr(sitebuild, "hidden_fields", broken)
     with pytest.raises(pipeline.BuildFailed) as failed:
         pipeline.build(SITES, tmp_path / "_site")
     assert failed.value.errors[0].endswith(

@@ -19,7 +19,8 @@ from socketserver import ThreadingMixIn
 from typing import Callable, Iterable
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from .. import pipeline, render, result_handler
+from .. import pipeline, result_handler
+from ..buildtypes import THEMES_DIR
 from ..config import load_sites
 from ..reference import DATA_DIR as REFERENCE_DIR
 from . import sandbox
@@ -58,7 +59,7 @@ def _snapshot(folders: list[Path]) -> dict[str, tuple[int, int]]:
 
 class DevServer:
     def __init__(self, sites_dir: Path, port: int = 8000, use_sandbox: bool = False,
-                 themes_dir: Path = render.THEMES_DIR, log: Callable[[str], None] | None = None) -> None:
+                 themes_dir: Path = THEMES_DIR, log: Callable[[str], None] | None = None) -> None:
         self.sites_dir = sites_dir
         self.themes_dir = themes_dir
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
@@ -83,7 +84,6 @@ class DevServer:
     # --- building -----------------------------------------------------------------
 
     def rebuild(self) -> bool:
-        render.load_theme.cache_clear()  # templates may have changed on disk
         try:
             report = pipeline.build(self.sites_dir, self.out_dir, self.themes_dir, self.options)
         except pipeline.BuildFailed as exc:
@@ -106,9 +106,14 @@ class DevServer:
             self.log(f"{len(errors)} error(s); fix the file and the page reloads")
         return not errors
 
-    def watch(self, interval: float = 0.25, settle: float = 0.2) -> None:
-        folders = [self.sites_dir, self.themes_dir, REFERENCE_DIR]
-        seen = _snapshot(folders)
+    def _watched(self) -> list[Path]:
+        return [self.sites_dir, self.themes_dir, REFERENCE_DIR]
+
+    def watch(self, seen: dict[str, tuple[int, int]], interval: float = 0.25,
+              settle: float = 0.2) -> None:
+        """Rebuild whenever the watched files differ from `seen` (taken before the build
+        it belongs to, so that an edit made during that build is not missed)."""
+        folders = self._watched()
         while not self._stop.wait(interval):
             now = _snapshot(folders)
             if now == seen:
@@ -122,8 +127,9 @@ class DevServer:
             self.rebuild()
 
     def start(self) -> None:
+        seen = _snapshot(self._watched())
         self.rebuild()
-        threading.Thread(target=self.watch, daemon=True).start()
+        threading.Thread(target=self.watch, args=(seen,), daemon=True).start()
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

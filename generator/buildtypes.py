@@ -1,0 +1,50 @@
+"""The small values a build passes around: options in, a report or errors out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
+
+
+class BuildFailed(Exception):
+    def __init__(self, errors: list) -> None:
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = [str(e) for e in errors]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How the dev server changes a build; the defaults are the site as published."""
+
+    form_action: str | None = None  # every order form posts here (the local sandbox window)
+    reply_base: str | None = None  # sndReply becomes <reply_base><site>/<product>
+    live_reload: str | None = None  # src of the dev server's reload script
+
+    def reply_url(self, site_slug: str, configured: str, product_slug: str) -> str:
+        if self.reply_base is None:
+            return configured
+        return f"{self.reply_base}{site_slug}/{product_slug}"
+
+
+PUBLISHED = BuildOptions()
+
+
+@dataclass(frozen=True)
+class Report:
+    sites: int  # merchant files in the build
+    rebuilt: int  # units rendered this time (site folders, index, reference, static)
+    pages: int  # HTML pages rendered this time
+    written: int  # files whose bytes changed or are new
+    kept: int  # staged files identical to the published ones
+    removed: int  # units removed (deleted merchants)
+    seconds: float
+
+    def summary(self, out_dir: Path) -> str:
+        if not self.rebuilt and not self.removed:
+            return (f"built {self.sites} site(s) into {out_dir} in {self.seconds:.2f} s: "
+                    "nothing changed")
+        return (f"built {self.sites} site(s) into {out_dir} in {self.seconds:.2f} s: "
+                f"{self.pages} page(s) rendered, {self.written} file(s) written, "
+                f"{self.kept} unchanged, {self.removed} removed")

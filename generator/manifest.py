@@ -1,0 +1,167 @@
+"""What each published unit of the site was built from, so a rebuild can skip it.
+
+A unit is one swappable piece of the output: a site's folder `<slug>/`, the directory
+page `index.html`, `reference/` and `static/`. Its fingerprint hashes everything its
+bytes depend on: the generator's code, the build options, the theme files it uses
+(templates reached by extends/include/import and the assets they name) and its own
+inputs (a site's YAML; the reference data; the list of stores). Only the standard
+library is used here, so a rebuild with nothing to do never imports the renderer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+GENERATOR_DIR = Path(__file__).resolve().parent
+REFERENCE_DIR = GENERATOR_DIR / "reference"
+FORMAT = 1
+
+_TEMPLATE_REF = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
+_ASSET_REF = re.compile(r"""asset\(\s*["']([^"']+)["']\s*\)""")
+
+SITE_TEMPLATES = ("store.html", "order.html")
+DIRECTORY_TEMPLATES = ("directory.html",)
+REFERENCE_TEMPLATES = ("reference/index.html", "reference/table.html", "reference/faq.html")
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _files_digest(paths: list[Path], root: Path) -> str:
+    return digest(*(f"{p.relative_to(root)}\0".encode() + p.read_bytes() for p in sorted(paths)))
+
+
+def generator_fingerprint() -> str:
+    """The code that turns inputs into bytes (the dev server and bench are not in it)."""
+    return _files_digest(list(GENERATOR_DIR.glob("*.py")), GENERATOR_DIR)
+
+
+def reference_fingerprint() -> str:
+    return _files_digest([p for p in REFERENCE_DIR.iterdir() if p.is_file()], REFERENCE_DIR)
+
+
+class ThemeFiles:
+    """Reads a theme chain's files once per build for the units' fingerprints."""
+
+    def __init__(self, themes_dir: Path, chain: list[str]) -> None:
+        self.folders = [themes_dir / name for name in chain]
+        self._cache: dict[str, str] = {}
+
+    def _find(self, kind: str, name: str) -> Path | None:
+        for folder in self.folders:
+            for candidate in (folder / kind / name, folder / kind / f"{name}.jinja"):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    def fingerprint(self, entry_templates: tuple[str, ...]) -> str:
+        key = "\n".join(entry_templates)
+        if key not in self._cache:
+            self._cache[key] = self._compute(entry_templates)
+        return self._cache[key]
+
+    def _compute(self, entry_templates: tuple[str, ...]) -> str:
+        seen: dict[str, bytes] = {}
+        assets: set[str] = set()
+        todo = list(entry_templates)
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            path = self._find("templates", name)
+            source = path.read_bytes() if path else b"<missing>"
+            seen[name] = source
+            text = source.decode("utf-8", errors="replace")
+            todo.extend(_TEMPLATE_REF.findall(text))
+            assets.update(_ASSET_REF.findall(text))
+        parts = [f"T{name}\0".encode() + seen[name] for name in sorted(seen)]
+        for name in sorted(assets):
+            path = self._find("static", name)
+            parts.append(f"A{name}\0".encode() + (path.read_bytes() if path else b"<missing>"))
+        for folder in self.folders:  # what extends what
+            meta = folder / "theme.yaml"
+            parts.append(meta.read_bytes() if meta.is_file() else b"")
+        return digest(*parts)
+
+    def static_fingerprint(self) -> str:
+        files = []
+        for folder in self.folders:
+            static = folder / "static"
+            if static.is_dir():
+                files += [p for p in static.rglob("*") if p.is_file()]
+        return digest(*(f"{p}\0".encode() + p.read_bytes() for p in sorted(files)))
+
+
+def theme_chain(themes_dir: Path, name: str) -> list[str]:
+    """Theme names from `name` up what it extends (no YAML parser: one `extends:` line)."""
+    chain: list[str] = []
+    current: str | None = name
+    while current is not None and current not in chain:
+        chain.append(current)
+        meta = themes_dir / current / "theme.yaml"
+        current = None
+        if meta.is_file():
+            match = re.search(r"^extends:\s*['\"]?([A-Za-z0-9_-]+)", meta.read_text("utf-8"), re.M)
+            current = match.group(1) if match else None
+    return chain
+
+
+@dataclass
+class SiteEntry:
+    source: str
+    mtime_ns: int
+    size: int
+    digest: str  # of the YAML bytes
+    theme: str
+    fingerprint: str  # of the unit: YAML, theme files, generator, options
+    name: str  # store name, for the directory page
+    products: int
+
+
+@dataclass
+class Manifest:
+    generator: str = ""
+    options: str = ""
+    sites: dict[str, SiteEntry] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)  # index.html, reference, static
+
+    @staticmethod
+    def path_for(out_dir: Path) -> Path:
+        return out_dir.parent / f".kspay-{out_dir.name}.manifest.json"
+
+    @classmethod
+    def load(cls, out_dir: Path) -> "Manifest":
+        """The manifest of the published site; empty when there is none to trust."""
+        path = cls.path_for(out_dir)
+        if not out_dir.is_dir():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                return cls()
+            sites = {slug: SiteEntry(**entry) for slug, entry in data["sites"].items()}
+            return cls(data["generator"], data["options"], sites, dict(data["units"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls()
+
+    def to_bytes(self) -> bytes:
+        data = {"format": FORMAT, "generator": self.generator, "options": self.options,
+                "units": dict(sorted(self.units.items())),
+                "sites": {slug: asdict(self.sites[slug]) for slug in sorted(self.sites)}}
+        return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def file_state(path: Path) -> tuple[int, int]:
+    stat = os.stat(path)
+    return stat.st_mtime_ns, stat.st_size

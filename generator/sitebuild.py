@@ -1,0 +1,189 @@
+"""Rendering the units of the site: a merchant's folder, the directory, the reference, static.
+
+Everything here may run in a build worker process: inputs are paths and plain values,
+pages go straight into the staging folder through a `UnitWriter`, and what comes back
+is a small picklable summary. Themes and their compiled templates are cached per
+process.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import kspay, reference_pages, render
+from .buildtypes import BuildFailed, BuildOptions
+from .config import Site, load_site
+from .form import customer_inputs, hidden_fields, variants
+from .manifest import digest
+from .markup import render_markdown
+from .output import UnitWriter
+from .reference import load_reference
+from .render import Asset, Theme
+
+
+@dataclass(frozen=True)
+class SiteOutcome:
+    slug: str
+    errors: tuple[str, ...] = ()
+    yaml_digest: str = ""
+    theme: str = ""
+    name: str = ""
+    products: int = 0
+    pages: int = 0
+
+
+@functools.cache
+def theme_assets(theme_name: str, themes_dir: Path) -> dict[str, Asset]:
+    return render.assets(render.load_theme(theme_name, themes_dir))
+
+
+def page(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
+         options: BuildOptions, form_action: str | None = None, **context: object) -> bytes:
+    root = "../" * depth or "./"
+    if form_action and options.form_action:
+        form_action = "'self'"
+    csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+           + ("connect-src 'self'; " if options.live_reload else "")
+           + f"form-action {form_action or chr(39) + 'none' + chr(39)}; base-uri 'none'")
+    html = theme.render(template, root=root, csp=csp, live_reload=options.live_reload,
+                        asset=lambda name: root + assets[name].path, **context)
+    return html.encode("utf-8")
+
+
+def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
+               options: BuildOptions) -> SiteOutcome:
+    """Validate one merchant file and stage its folder; errors instead of pages if bad."""
+    slug = path.stem
+    loaded = load_site(path)
+    if not isinstance(loaded, Site):
+        return SiteOutcome(slug, tuple(str(e) for e in loaded))
+    try:
+        theme = render.load_theme(loaded.config.theme, themes_dir)
+        pages = render_site(writer, loaded, theme, theme_assets(theme.name, themes_dir), options)
+    except render.ThemeError as exc:
+        return SiteOutcome(slug, (f"{path}: theme: {exc}",))
+    except BuildFailed as exc:
+        return SiteOutcome(slug, tuple(exc.errors))
+    config = loaded.config
+    return SiteOutcome(slug, (), digest(path.read_bytes()), config.theme, config.store.name,
+                       len(config.products), pages)
+
+
+def build_sites(paths: list[Path], staging: Path, out_dir: Path, themes_dir: Path,
+                options: BuildOptions) -> tuple[list[SiteOutcome], int, int]:
+    """A worker's share of the sites: their outcomes and the files written and kept."""
+    writer = UnitWriter(staging, out_dir)
+    outcomes = [build_site(path, writer, themes_dir, options) for path in paths]
+    return outcomes, writer.written, writer.kept
+
+
+def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, Asset],
+                options: BuildOptions) -> int:
+    config = site.config
+    window = kspay.WINDOWS[config.window]
+    page_variants = variants(config)
+    writer.write(f"{site.slug}/index.html", page(
+        theme, "store.html", 1, assets, options, site=site, config=config,
+        notice=render_markdown(config.notice), variants=page_variants))
+    count = 1
+    inputs = customer_inputs()
+    for product in config.products:
+        description = render_markdown(product.description)
+        reply_url = options.reply_url(site.slug, config.reply_url, product.slug)
+        for variant in page_variants:
+            hidden = hidden_fields(config, product, variant, reply_url)
+            if variant is page_variants[0]:
+                guard(site, product.slug, hidden)  # the variants differ only in sndRtApp
+            elif problem := kspay.check("sndRtApp", variant.rtapp):
+                raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
+            writer.write(f"{site.slug}/{product.slug}/{variant.filename}", page(
+                theme, "order.html", 2, assets, options,
+                form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
+                product=product, description=description, variant=variant, window=window,
+                action=options.form_action or window.action, reply_url=reply_url, inputs=inputs,
+                hidden=hidden,
+                paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
+                installments=kspay.installment_string(config.installments, product.amount)))
+            count += 1
+    return count
+
+
+# What the customer and the page script add at pay time, as KSPay's own examples.
+_PAY_TIME = {f.name: f.example for f in kspay.FIELDS
+             if f.set_by in ("customer", "order_prefix (page script)")}
+
+
+def guard(site: Site, product_slug: str, hidden: list[tuple[str, str]]) -> None:
+    """Never write a form that KSPay would refuse: the config checks should make this
+    unreachable; if they miss a case, the build stops here instead of a customer."""
+    problems = kspay.form_problems({**dict(hidden), **_PAY_TIME})
+    if problems:
+        raise BuildFailed([f"{site.source}: products.{product_slug}: the order form would be "
+                           f"refused by KSPay: {p.english()}" for p in problems])
+
+
+@dataclass(frozen=True)
+class StoreLink:
+    """What the directory page shows of a store (kept in the manifest between builds)."""
+
+    slug: str
+    name: str
+    products: int
+
+
+def render_directory(writer: UnitWriter, stores: list[StoreLink], themes_dir: Path,
+                     options: BuildOptions) -> int:
+    theme = render.load_theme("default", themes_dir)
+    writer.write("index.html", page(theme, "directory.html", 0, theme_assets("default", themes_dir),
+                                    options, stores=stores))
+    return 1
+
+
+def render_reference(writer: UnitWriter, themes_dir: Path, options: BuildOptions) -> int:
+    theme = render.load_theme("default", themes_dir)
+    assets = theme_assets("default", themes_dir)
+    ref = load_reference()
+    pages = reference_pages.table_pages(ref)
+    writer.write("reference/index.html", page(theme, "reference/index.html", 1, assets,
+                                              options, pages=pages))
+    for ref_page in pages:
+        writer.write(f"reference/{ref_page.slug}/index.html", page(
+            theme, "reference/table.html", 2, assets, options, page=ref_page,
+            display=reference_pages.display))
+        writer.write(f"reference/{ref_page.slug}.json", reference_pages.json_twin(ref_page))
+    writer.write("reference/faq/index.html", page(
+        theme, "reference/faq.html", 2, assets, options, faq=render_markdown(ref.faq_markdown)))
+    return len(pages) + 2
+
+
+def write_static(writer: UnitWriter, theme_names: list[str], themes_dir: Path) -> None:
+    written: set[str] = set()
+    for name in theme_names:
+        for asset in theme_assets(name, themes_dir).values():
+            if asset.path not in written:
+                writer.write(asset.path, asset.data)
+                written.add(asset.path)
+
+
+def reset() -> None:
+    """Forget themes and assets read by an earlier build in this process: files change."""
+    render.load_theme.cache_clear()
+    theme_assets.cache_clear()
+
+
+def warm(themes_dir: Path) -> None:
+    """Compile the default theme's templates before worker processes are forked."""
+    theme = render.load_theme("default", themes_dir)
+    for name in ("store.html", "order.html"):
+        theme.env.get_template(name)
+    theme_assets("default", themes_dir)
+
+
+def theme_problem(theme_name: str, themes_dir: Path) -> str | None:
+    try:
+        render.load_theme(theme_name, themes_dir)
+    except render.ThemeError as exc:
+        return str(exc)
+    return None
