@@ -171,6 +171,9 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
         if changed:
             from . import sitebuild
 
+            if not todo:
+                sitebuild.reset()
+
             if "index.html" in changed:
                 links = [sitebuild.StoreLink(*store) for store in stores]
                 pages += sitebuild.render_directory(stage.writer, links, themes_dir, options)
@@ -195,11 +198,11 @@ def _themes_in_use(manifest: Manifest) -> list[str]:
 
 def _render_sites(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: Path,
                   options: BuildOptions, jobs: int | None) -> list:
+    if not todo:
+        return []
     from . import sitebuild
 
     sitebuild.reset()
-    if not todo:
-        return []
 
     workers = jobs or os.cpu_count() or 1
     if workers == 1 or len(todo) < PARALLEL_FROM:

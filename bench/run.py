@@ -1,0 +1,94 @@
+"""Build-speed benchmark: full, no-op and one-change builds of N synthetic merchants.
+
+    python bench/run.py                 # N = 1,000 and 10,000, 3 runs each
+    python bench/run.py --sizes 1000 --runs 5
+
+Each figure is the median over runs of a whole `kspay-pages build` process (interpreter
+start included), as a merchant runs it. Peak RSS is the largest single process: the
+build or one of its workers. Merchants come from bench/synth.py (seeded), each with two
+products and both app variants: 7 pages per merchant, plus 8 shared pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from synth import write_sites  # noqa: E402
+
+# Runs one build in a fresh interpreter and reports its own and its workers' peak RSS.
+CHILD = """
+import json, resource, sys
+from pathlib import Path
+from generator import pipeline
+report = pipeline.build(Path(sys.argv[1]), Path(sys.argv[2]), force=sys.argv[3] == "force")
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(json.dumps({"pages": report.pages, "peak_kib": peak}))
+"""
+
+
+def run_build(sites: Path, out: Path, force: bool = False) -> tuple[float, dict]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHILD, str(sites), str(out),
+                           "force" if force else "plain"], cwd=ROOT, check=True,
+                          capture_output=True, text=True)
+    return time.perf_counter() - started, json.loads(done.stdout)
+
+
+def measure(count: int, runs: int, work: Path) -> dict[str, float]:
+    sites, out = work / f"n{count}" / "sites", work / f"n{count}" / "_site"
+    if not sites.is_dir() or len(list(sites.iterdir())) != count:
+        shutil.rmtree(sites, ignore_errors=True)
+        write_sites(sites, count)
+    full, noop, change, peaks, pages = [], [], [], [], 0
+    for _ in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        seconds, info = run_build(sites, out, force=True)
+        full.append(seconds)
+        peaks.append(info["peak_kib"])
+        pages = info["pages"]
+    for _ in range(runs):
+        seconds, info = run_build(sites, out)
+        assert info["pages"] == 0, info
+        noop.append(seconds)
+    target = sites / "m00042.yaml"
+    original = target.read_text(encoding="utf-8")
+    for run in range(runs):
+        target.write_text(original.replace("산지에서", f"산지에서 {run}"), encoding="utf-8")
+        seconds, info = run_build(sites, out)
+        assert info["pages"] == 7, info  # that merchant's pages; the directory is unchanged
+        change.append(seconds)
+    target.write_text(original, encoding="utf-8")
+    full_s = statistics.median(full)
+    return {"merchants": count, "pages": pages, "full_s": full_s, "pages_per_s": pages / full_s,
+            "noop_s": statistics.median(noop), "one_change_s": statistics.median(change),
+            "peak_rss_mb": max(peaks) / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+    print(f"{'merchants':>9} {'pages':>7} {'full s':>7} {'pages/s':>8} {'no-op s':>8} "
+          f"{'1-change s':>10} {'peak MB':>8}")
+    for count in args.sizes:
+        r = measure(count, args.runs, args.work)
+        print(f"{r['merchants']:>9,} {r['pages']:>7,} {r['full_s']:>7.2f} {r['pages_per_s']:>8,.0f} "
+              f"{r['noop_s']:>8.3f} {r['one_change_s']:>10.3f} {r['peak_rss_mb']:>8.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
