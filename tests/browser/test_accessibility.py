@@ -3,18 +3,20 @@ built page through html5lib's strict parser."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import html5lib
 import pytest
 
-from .conftest import Phone
+from .conftest import ROOT, Phone
 from .helpers import SITES, merchant
 
 SITE_FILES = sorted(SITES.glob("*.yaml"))
 
 SERIOUS = ("serious", "critical")
+AXE_VERSION = json.loads((ROOT / "package.json").read_text())["devDependencies"]["axe-core"]
 
 
 def order_page_count() -> int:
@@ -48,12 +50,18 @@ def run_axe(phone: Phone, axe_source: Path, path: str) -> list[dict[str, Any]]:
     page.add_script_tag(path=str(axe_source))
     result = page.evaluate("""async () => {
         const found = await axe.run(document, { resultTypes: ["violations"] });
-        return found.violations.map((v) => ({
-            id: v.id, impact: v.impact, help: v.help,
-            targets: v.nodes.map((n) => n.target.join(" ")),
-        }));
+        return {
+            version: axe.version,
+            passes: found.passes.length,
+            violations: found.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                targets: v.nodes.map((n) => n.target.join(" ")),
+            })),
+        };
     }""")
-    return result
+    assert result["version"] == AXE_VERSION
+    assert result["passes"] >= 10, f"axe-core checked next to nothing on {path}"
+    return result["violations"]
 
 
 @pytest.mark.browser
