@@ -6,10 +6,11 @@ each value is checked by `kspay.problems` for the KSPay field it becomes.
 
 from __future__ import annotations
 
+import collections
 import difflib
 import re
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -24,17 +25,33 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from . import kspay, yamlload
+from . import kspay, markup, safety, yamlload
 from .yamlload import Document, Mark
 
 SLUG_RE = re.compile(kspay.SLUG_PATTERN)
+# A merchant file is a page of YAML; a file this big is a mistake (or a bomb).
+MAX_FILE_BYTES = 1_000_000
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+# URL schemes that run code or read local files instead of opening an app.
+SCRIPT_SCHEMES = ("javascript", "vbscript", "data", "file", "about", "blob")
+QUOTE_MAX = 80
+
+
+def quoted(value: Any) -> str:
+    """repr() of a value for a message, shortened when long (a message stays one line)."""
+    text = repr(value)
+    if len(text) <= QUOTE_MAX:
+        return text
+    size = f"{len(value):,} characters" if isinstance(value, str) else f"{len(text):,} characters written"
+    return f"{text[:QUOTE_MAX - 20]}... ({size})"
 
 
 def _kspay_rule(field_name: str) -> AfterValidator:
     def check(value: str) -> str:
         found = kspay.problems(field_name, value)
         if found:
-            raise PydanticCustomError("kspay", "; ".join(found))
+            message = "; ".join(found).replace(repr(value), quoted(value))
+            raise PydanticCustomError("kspay", message)
         return value
 
     return AfterValidator(check)
@@ -43,7 +60,7 @@ def _kspay_rule(field_name: str) -> AfterValidator:
 def _pattern_rule(pattern: str, rule: str) -> AfterValidator:
     def check(value: str) -> str:
         if re.fullmatch(pattern, value) is None:
-            raise PydanticCustomError("kspay", f"{rule}, got {value!r}")
+            raise PydanticCustomError("kspay", f"{rule}, got {quoted(value)}")
         return value
 
     return AfterValidator(check)
@@ -57,7 +74,7 @@ def _months(value: Any) -> list[int]:
             raise PydanticCustomError(
                 "kspay", f"month {month} is not an installment: use 0 (lump sum) or "
                 f"2 to {kspay.MAX_INSTALLMENT_MONTHS}")
-    duplicates = sorted({m for m in value if value.count(m) > 1})
+    duplicates = sorted(m for m, n in collections.Counter(value).items() if n > 1)
     if duplicates:
         raise PydanticCustomError("kspay", f"month {duplicates[0]} is listed twice")
     return value
@@ -72,7 +89,7 @@ def _interest_free(value: Any) -> str | list[int]:
             raise PydanticCustomError("kspay", "0 is lump sum and has no interest to waive")
         return months
     raise PydanticCustomError(
-        "kspay", f"must be none, all or a list of months such as [3, 6], got {value!r}")
+        "kspay", f"must be none, all or a list of months such as [3, 6], got {quoted(value)}")
 
 
 def _mpi(value: Any) -> bool | list[str]:
@@ -83,7 +100,7 @@ def _mpi(value: Any) -> bool | list[str]:
         return value
     raise PydanticCustomError(
         "kspay", 'must be true, false or a list of 2-digit card codes such as ["04", "05"] '
-        f"(quoted), got {value!r}")
+        f"(quoted), got {quoted(value)}")
 
 
 Months = Annotated[list[int], PlainValidator(_months),
@@ -95,6 +112,34 @@ InterestFree = Annotated[Any, PlainValidator(_interest_free), WithJsonSchema(
 MpiCards = Annotated[Any, PlainValidator(_mpi), WithJsonSchema(
     {"anyOf": [{"type": "boolean"},
                {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{2}$"}}]})]
+def _https_reply(value: str) -> str:
+    scheme, _, rest = value.partition("://")
+    host = re.split("[:/?#]", rest, maxsplit=1)[0].lower()
+    if scheme == "https" or host in LOCAL_HOSTS:
+        return value
+    raise PydanticCustomError(
+        "kspay", "must be https://: KSPay sends the payment result to this page, over http it "
+        "travels in the clear and browsers block it as mixed content from an https page "
+        f"(http is accepted only for localhost and 127.0.0.1), got {quoted(value)}")
+
+
+def _app_scheme(value: str) -> str:
+    scheme = value.split(":", 1)[0].lower()
+    if scheme in SCRIPT_SCHEMES:
+        raise PydanticCustomError(
+            "kspay", f"{scheme}: is not an app's URL scheme (the card apps would open it), "
+            f"got {quoted(value)}")
+    return value
+
+
+def _markdown(value: str) -> str:
+    problem = markup.markdown_problem(value)
+    if problem:
+        raise PydanticCustomError("kspay", problem)
+    return value
+
+
+Markdown = Annotated[str, AfterValidator(_markdown)]
 Slug = Annotated[str, _pattern_rule(kspay.SLUG_PATTERN,
                                     "must be lower-case letters, digits and single hyphens")]
 
@@ -121,19 +166,20 @@ class ShowCards(_Model):
 class Apps(_Model):
     android: bool = False
     ios_scheme: Annotated[str, _pattern_rule(kspay.APP_SCHEME_PATTERN,
-                                             "must be an app URL scheme such as myapp://")] | None = None
+                                             "must be an app URL scheme such as myapp://"),
+                          AfterValidator(_app_scheme)] | None = None
 
 
 class Product(_Model):
     slug: Slug
     name: Annotated[str, _kspay_rule("sndGoodname")]
     amount: Annotated[int, Field(ge=1, le=999_999_999)]
-    description: str = ""
+    description: Markdown = ""
 
 
 class SiteConfig(_Model):
     store: Store
-    reply_url: Annotated[str, _kspay_rule("sndReply")]
+    reply_url: Annotated[str, _kspay_rule("sndReply"), AfterValidator(_https_reply)]
     window: Literal["v1.4", "mb2"] = "v1.4"
     currency: Literal["WON", "410"] = "WON"
     paymethods: Annotated[list[Literal["card", "virtual_account", "mobile"]],
@@ -151,7 +197,7 @@ class SiteConfig(_Model):
         kspay.ORDER_PREFIX_PATTERN, f"must be 1 to {kspay.ORDER_PREFIX_MAX} letters or digits")
     ] = "KSPAY"
     theme: Slug = "default"
-    notice: str = ""
+    notice: Markdown = ""
     products: Annotated[list[Product], Field(min_length=1)]
 
 
@@ -173,12 +219,28 @@ class Site:
     slug: str
     source: Path
     config: SiteConfig
+    # Where each key was written, for errors found later (a theme that is missing).
+    doc: Document | None = field(default=None, compare=False, repr=False)
+
+    def error(self, where: tuple[str | int, ...], message: str) -> ConfigError:
+        mark = self.doc.mark(where) if self.doc else Mark(1, 1)
+        return ConfigError(display_path(self.source), mark.line, mark.column,
+                           key_path(where), message)
+
+
+_PLAIN_KEY = re.compile(r"[^\s.\[\]'\"\\\x00-\x1f\x7f]{1,40}")
 
 
 def key_path(path: tuple[str | int, ...]) -> str:
+    """`products[0].name`; a key that is not plain text is quoted: `store['a b']`."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part) and part.isprintable():
+            text += f".{part}" if text else part
+        else:
+            text += f"[{quoted(part)}]"
     return text
 
 
@@ -200,7 +262,18 @@ def load_site(path: Path) -> Site | list[ConfigError]:
     if SLUG_RE.fullmatch(slug) is None:
         return [error(Mark(1, 1), (), f"file name {path.name!r}: a site slug must be "
                       "lower-case letters, digits and single hyphens, e.g. my-shop.yaml")]
+    outside = safety.symlink_outside(path, path.parent)
+    if outside is not None:
+        return [error(Mark(1, 1), (), f"a symlink to {outside}, outside "
+                      f"{display_path(path.parent)}; keep merchant files in the sites folder")]
     try:
+        if not path.is_file():
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            return [error(Mark(1, 1), (), f"cannot read: {kind}")]
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return [error(Mark(1, 1), (), f"{size:,} bytes, the limit for a merchant file "
+                          f"is {MAX_FILE_BYTES:,}")]
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         before = exc.object[:exc.start]
@@ -215,13 +288,21 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         return [error(exc.mark, exc.path, exc.message)]
     if not isinstance(doc.data, dict):
         return [error(Mark(1, 1), (), "the file must be a mapping of keys (store:, products:, ...)")]
+    unpublishable = safety.config_problems(doc)
+    found = [error(mark, where, message) for where, mark, message in unpublishable]
+    hidden = [where for where, _, _ in unpublishable]  # not validated, never quoted
     try:
         config = SiteConfig.model_validate(doc.data)
     except ValidationError as exc:
-        found = [error(*_locate(doc, err)) for err in exc.errors()]
+        for err in exc.errors():
+            mark, where, message = _locate(doc, err)
+            if not any(where[:len(h)] == h for h in hidden):
+                found.append(error(mark, where, message))
+        return sorted(found, key=lambda e: (e.line, e.column))
+    if found:
         return sorted(found, key=lambda e: (e.line, e.column))
     problems = [error(doc.mark(where), where, message) for where, message in cross_checks(config, doc)]
-    return problems or Site(slug, path, config)
+    return problems or Site(slug, path, config, doc)
 
 
 def cross_checks(config: SiteConfig, doc: Document) -> list[tuple[tuple[str | int, ...], str]]:
@@ -238,7 +319,8 @@ def cross_checks(config: SiteConfig, doc: Document) -> list[tuple[tuple[str | in
                       "mobile is offered"))
     if "card" in config.paymethods and not (config.show_cards.isp or config.show_cards.mpi):
         found.append((("show_cards",), "at least one of isp and mpi must be on for card payments"))
-    duplicate_methods = sorted({m for m in config.paymethods if config.paymethods.count(m) > 1})
+    duplicate_methods = sorted(m for m, n in collections.Counter(config.paymethods).items()
+                               if n > 1)
     for method in duplicate_methods:
         found.append((("paymethods",), f"{method} is listed twice"))
     first_slug: dict[str, int] = {}
@@ -258,7 +340,7 @@ def cross_checks(config: SiteConfig, doc: Document) -> list[tuple[tuple[str | in
 
 def _got(doc: Document, where: tuple[str | int, ...], value: Any) -> str:
     if isinstance(value, str):
-        return repr(value)
+        return quoted(value)
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -281,7 +363,7 @@ def _locate(doc: Document, err: Any) -> tuple[Mark, tuple[str | int, ...], str]:
         return doc.mark(where, key=True), where, _unknown_key(where)
     if kind == "string_type":
         hint = f'; put it in quotes: "{doc.scalar_text.get(where, value)}"' \
-            if isinstance(value, (int, float)) else ""
+            if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
         message = f"expected text, got {_got(doc, where, value)}{hint}"
     elif kind in ("int_type", "int_from_float"):
         message = f"expected a whole number, got {_got(doc, where, value)}"
@@ -321,10 +403,12 @@ def _model_at(where: tuple[str | int, ...]) -> type[BaseModel] | None:
 
 
 def _unwrap_model(annotation: Any) -> Any:
-    for arg in (annotation, *typing.get_args(annotation)):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-        inner = _unwrap_model(arg) if typing.get_args(arg) else None
+    """The model inside `list[Product]`, `Apps | None` and the like."""
+    if isinstance(annotation, type) and not typing.get_args(annotation) \
+            and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        inner = _unwrap_model(arg)
         if inner is not None:
             return inner
     return None

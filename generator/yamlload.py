@@ -20,6 +20,14 @@ except AttributeError:  # PyYAML built without libyaml
 Path = tuple[str | int, ...]
 # A merchant file holds a few hundred values; far more means an alias bomb.
 MAX_VALUES = 100_000
+# The deepest real key is three levels down (products[0].name); libyaml's composer
+# recurses in C and crashes the interpreter somewhere past 10,000 levels, so depth is
+# checked on the event stream (iterative) before anything is composed.
+MAX_DEPTH = 32
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+MAX_NUMBER_CHARS = 100
+_SEQUENCE_TAG = "tag:yaml.org,2002:seq"
+_MAPPING_TAG = "tag:yaml.org,2002:map"
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -75,22 +83,36 @@ class _Walker:
     def walk(self, node: yaml.Node, path: Path) -> Any:
         self.count += 1
         if self.count > MAX_VALUES:
-            raise YamlError(_mark(node), path, f"more than {MAX_VALUES} values "
+            raise YamlError(_mark(node), path, f"more than {MAX_VALUES:,} values "
                             "(anchors and aliases expanding without end?)")
+        if len(path) > MAX_DEPTH:
+            raise YamlError(_mark(node), path, f"nested more than {MAX_DEPTH} levels deep "
+                            "(an alias inside its own anchor?)")
         self.doc.value_marks.setdefault(path, _mark(node))
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQUENCE_TAG:
+                raise YamlError(_mark(node), path, f"unsupported YAML tag {node.tag!r}")
             return [self.walk(item, path + (i,)) for i, item in enumerate(node.value)]
         self.doc.scalar_text[path] = str(node.value)
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # no key takes a date: keep the text for the message
         if node.tag not in _SCALAR_TAGS:
             raise YamlError(_mark(node), path, f"unsupported YAML tag {node.tag!r}")
-        return self.loader.construct_object(node, deep=True)
+        if node.tag in _NUMBER_TAGS and len(str(node.value)) > MAX_NUMBER_CHARS:
+            # Python refuses to print an int of more than 4,300 digits; no key needs 100.
+            raise YamlError(_mark(node), path, f"a number written with {len(str(node.value)):,} "
+                            f"characters, the limit is {MAX_NUMBER_CHARS}")
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError, yaml.YAMLError):
+            # e.g. an integer of more than 4,300 digits (Python's conversion limit)
+            raise YamlError(_mark(node), path, f"not a usable {node.tag.rsplit(':', 1)[-1]} "
+                            f"({len(str(node.value)):,} characters)") from None
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
-        if node.tag != "tag:yaml.org,2002:map":
+        if node.tag != _MAPPING_TAG:
             raise YamlError(_mark(node), path, f"unsupported YAML tag {node.tag!r}")
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -109,20 +131,59 @@ class _Walker:
         return result
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _position(text: str, index: int) -> Mark:
+    """Line and column (1-based) of a character offset."""
+    before = text[:index]
+    return Mark(before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting before composing: the event stream is parsed without recursion."""
+    events = _Loader(text)
+    try:
+        depth = 0
+        while events.check_event():
+            event = events.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise YamlError(_mark(event), (), f"nested more than {MAX_DEPTH} levels "
+                                    "deep; a merchant file needs three or four")
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        events.dispose()
+
+
 def load(text: str) -> Document:
     """Parse one YAML document; raises YamlError with a position on any problem."""
-    loader = _Loader(text)
+    loader = None
     try:
         try:
+            _check_depth(text)
+            loader = _Loader(text)
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
-            raise YamlError(where, (), f"YAML syntax: {exc.problem or exc.context}") from None
+            problem = _one_line(exc.problem or exc.context or "not valid YAML")
+            raise YamlError(where, (), f"YAML syntax: {problem}") from None
+        except yaml.reader.ReaderError as exc:
+            char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+            raise YamlError(_position(text, exc.position), (),
+                            f"YAML: character U+{ord(char):04X} is not allowed in a YAML "
+                            "file (control character)") from None
         except yaml.YAMLError as exc:
-            raise YamlError(Mark(1, 1), (), f"YAML: {exc}") from None
+            raise YamlError(Mark(1, 1), (), f"YAML: {_one_line(exc)}") from None
+        except UnicodeError as exc:  # e.g. a lone surrogate: the C parser wants UTF-8
+            raise YamlError(Mark(1, 1), (), f"not valid Unicode text: {_one_line(exc)}") from None
         walker = _Walker(loader)
         walker.doc.data = None if node is None else walker.walk(node, ())
         return walker.doc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()

@@ -1,0 +1,286 @@
+"""Fuzzing the config loader: whatever a merchant file holds, a clean error or a site.
+
+The property, for every input: `config.load_site` returns a Site, or a non-empty list
+of ConfigError whose str() is one line `file:line:col: ...` with line and column >= 1;
+it never raises. The number of cases tried is printed in pytest's terminal summary.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from generator import config, yamlload
+
+VALID: dict[str, Any] = {
+    "store": {"id": "2999199999", "name": "케이에스페이(주)", "name_en": "kspay_test_store",
+              "domain": "https://www.kspay-test.co.kr", "ceo_name": "홍길동",
+              "phone": "0215446030", "address": "서울시 강남구 삼성동"},
+    "reply_url": "https://shop.example.kr/kspay/result",
+    "window": "v1.4", "currency": "WON", "paymethods": ["card", "mobile"],
+    "installments": [0, 2, 3], "interest_free": [2], "escrow": False,
+    "show_cards": {"isp": True, "mpi": ["04", "05"]}, "good_type": "physical",
+    "apps": {"android": True, "ios_scheme": "myapp://"}, "echo": {"ECHA": "branch-01"},
+    "order_prefix": "SHOP", "theme": "default", "notice": "배송은 **2~3일**.",
+    "products": [{"slug": "carrot", "name": "당근10kg", "amount": 60000,
+                  "description": "제주 당근."}],
+}
+# KSPAY_FUZZ_EXAMPLES=5000 for a long run; the default keeps this file near 15 s.
+EXAMPLES = int(os.environ.get("KSPAY_FUZZ_EXAMPLES", "0")) or None
+SETTINGS = settings(max_examples=EXAMPLES or 250, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+# Nested random data costs ~40 ms an example to generate: fewer of those by default.
+NESTED = settings(SETTINGS, max_examples=EXAMPLES or 100)
+DUMPER = getattr(yaml, "CDumper", yaml.Dumper)
+ERROR_LINE = re.compile(r"[^\n]*:[0-9]+:[0-9]+: [^\n]+")
+
+_tried: dict[str, int] = {}
+
+
+class _Summary:
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        total = sum(_tried.values())
+        parts = ", ".join(f"{name} {count}" for name, count in sorted(_tried.items()))
+        terminalreporter.write_line(
+            f"config fuzz: {total} merchant files tried, each a Site or clean errors "
+            f"({parts})")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not request.config.pluginmanager.has_plugin("kspay-fuzz-summary"):
+        request.config.pluginmanager.register(_Summary(), "kspay-fuzz-summary")
+    yield
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
+
+
+def write(folder: Path, content: str | bytes, name: str = "shop.yaml") -> Path:
+    path = folder / name
+    if isinstance(content, str):
+        content = content.encode("utf-8", errors="surrogatepass")
+    path.write_bytes(content)
+    return path
+
+
+def check(folder: Path, content: str | bytes, kind: str, name: str = "shop.yaml") -> list[str]:
+    """Write `content` as a merchant file, load it, assert the property; the messages."""
+    _tried[kind] = _tried.get(kind, 0) + 1
+    path = write(folder, content, name)
+    result = config.load_site(path)  # must not raise, whatever the file holds
+    if isinstance(result, config.Site):
+        return []
+    assert isinstance(result, list) and result, f"neither a Site nor errors: {result!r}"
+    messages = []
+    for error in result:
+        assert isinstance(error, config.ConfigError)
+        text = str(error)
+        assert text.startswith(f"{config.display_path(path)}:"), text
+        assert ERROR_LINE.fullmatch(text), f"not one file:line:col line: {text[:300]!r}"
+        assert error.line >= 1 and error.column >= 1
+        assert len(text) < 2_000, f"message too long ({len(text)} characters)"
+        messages.append(text)
+    return messages
+
+
+# --- strategies ---------------------------------------------------------------------
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+    st.text(max_size=40), st.sampled_from(["", "2999199999", "WON", "410", "card", "mb2",
+                                           "none", "all", "가" * 40, "🥕", "<script>",
+                                           "javascript:alert(1)", "\u0000", "\ud800"]),
+    st.binary(max_size=20),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+def dump(data: Any) -> str:
+    try:
+        return yaml.dump(data, Dumper=DUMPER, allow_unicode=True, sort_keys=False)
+    except (yaml.YAMLError, UnicodeError):  # e.g. a lone surrogate: no file can hold it
+        assume(False)
+        raise
+
+
+def paths_of(data: Any, prefix: tuple = ()) -> list[tuple]:
+    found = [prefix] if prefix else []
+    if isinstance(data, dict):
+        for key, item in data.items():
+            found += paths_of(item, prefix + (key,))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found += paths_of(item, prefix + (index,))
+    return found
+
+
+KEY_PATHS = paths_of(VALID)
+
+
+def replaced(path: tuple, value: Any) -> dict:
+    data = copy.deepcopy(VALID)
+    target = data
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return data
+
+
+# --- the fuzz tests -----------------------------------------------------------------
+
+def test_the_valid_base_is_valid(folder: Path) -> None:
+    assert check(folder, dump(VALID), "base") == []
+
+
+@NESTED
+@given(data=values)
+def test_random_yaml_documents(folder: Path, data: Any) -> None:
+    check(folder, dump(data), "random document")
+
+
+@NESTED
+@given(data=st.dictionaries(st.sampled_from(sorted(VALID) + ["x"]), values, max_size=8))
+def test_random_documents_with_the_real_keys(folder: Path, data: dict) -> None:
+    check(folder, dump({**VALID, **data}), "real keys, random values")
+
+
+@NESTED
+@given(where=st.sampled_from(KEY_PATHS), value=values)
+def test_wrong_type_at_every_key(folder: Path, where: tuple, value: Any) -> None:
+    check(folder, dump(replaced(where, value)), "wrong type at a key")
+
+
+@SETTINGS
+@given(text=st.text(max_size=300))
+def test_random_text(folder: Path, text: str) -> None:
+    check(folder, text, "random text")
+
+
+@SETTINGS
+@given(blob=st.binary(max_size=300))
+def test_random_bytes(folder: Path, blob: bytes) -> None:
+    check(folder, blob, "random bytes")
+
+
+@SETTINGS
+@given(position=st.integers(0, len(dump(VALID))),
+       insert=st.sampled_from(["\n", ":", "- ", "  ", "[", "{", "&a ", "*a", "!!python/object ",
+                               "<<: ", "'", '"', "#", "|", ">", "\t", "\x00", "\ufeff", "---\n",
+                               "? ", "!!binary ", "%YAML 1.1\n", "@", "`"]) | st.text(max_size=5),
+       cut=st.integers(0, 20))
+def test_mutated_valid_file(folder: Path, position: int, insert: str, cut: int) -> None:
+    text = dump(VALID)
+    check(folder, text[:position] + insert + text[position + cut:], "mutated valid file")
+
+
+# --- the named attacks, each once -----------------------------------------------------
+
+def billion_laughs(levels: int = 9) -> str:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, levels + 1):
+        prev = "a" if level == 1 else f"l{level - 1}"
+        lines.append(f"l{level}: &l{level} [" + ",".join([f"*{prev}"] * 10) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def nested(depth: int) -> str:
+    return "store: " + "[" * depth + "]" * depth + "\n"
+
+
+ATTACKS: dict[str, str | bytes] = {
+    "10,000 nested lists": nested(10_000),
+    "100,000 nested lists": nested(100_000),
+    "10,000 nested mappings": "a: " + "{a: " * 10_000 + "1" + "}" * 10_000,
+    "10,000 nested block lists": "a:\n" + "".join("  " * i + "-\n" for i in range(10_000)),
+    "billion laughs": billion_laughs(),
+    "self-referencing alias": "store: &s {x: *s}\n",
+    "self-referencing list": "products: &p [*p]\n",
+    "python object tag": "store: !!python/object/apply:os.system ['echo hacked']\n",
+    "python name tag": "store: !!python/name:os.system\n",
+    "local tag": "store: !secret x\n",
+    "binary tag": "store: !!binary aGVsbG8=\n",
+    "set tag": "paymethods: !!set {card}\n",
+    "omap tag on a list": "paymethods: !!omap [a: 1]\n",
+    "merge key": "base: &b {id: '2999199999'}\nstore:\n  <<: *b\n  name: x\n",
+    "duplicate key": dump(VALID) + "window: mb2\n",
+    "duplicate nested key": dump(VALID).replace("  name_en:", "  name: again\n  name_en:", 1),
+    "huge string": dump(VALID).replace("케이에스페이(주)", "가" * 300_000),
+    "huge key": "a" * 500_000 + ": 1\n",
+    "huge integer": dump(VALID).replace("60000", "9" * 5_000),
+    "huge hex integer": dump(VALID).replace("60000", "0x" + "f" * 5_000),
+    "huge float": dump(VALID).replace("60000", "1" * 5_000 + ".5"),
+    "infinity amount": dump(VALID).replace("60000", ".inf"),
+    "nan amount": dump(VALID).replace("60000", ".nan"),
+    "date as store id": dump(VALID).replace("'2999199999'", "2024-01-01"),
+    "two documents": dump(VALID) + "---\n" + dump(VALID),
+    "empty file": "",
+    "only a comment": "# nothing\n",
+    "a list at the top": "- a\n- b\n",
+    "a scalar at the top": "hello\n",
+    "NUL byte": dump(VALID).replace("당근10kg", "당근\x00"),
+    "escape control character": dump(VALID).replace("당근10kg", '"당근\\x07"'),
+    "lone surrogate escape": dump(VALID).replace("당근10kg", '"\\ud800"'),
+    "byte order mark": "\ufeff" + dump(VALID),
+    "CRLF line ends": dump(VALID).replace("\n", "\r\n"),
+    "non-UTF-8 (EUC-KR)": dump(VALID).encode("cp949"),
+    "non-UTF-8 (UTF-16)": dump(VALID).encode("utf-16"),
+    "binary garbage": bytes(range(256)) * 4,
+    "a file over 1 MB": "notice: " + "x" * 1_100_000 + "\n",
+    "deep Markdown list": dump(replaced(("notice",), "- " * 3_000 + "x")),
+    "long Markdown": dump(replaced(("notice",), "[" * 12_000)),
+    "huge installment list": dump(replaced(("installments",), list(range(2, 37)) * 2_000)),
+}
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_attack(folder: Path, name: str) -> None:
+    started = time.perf_counter()
+    messages = check(folder, ATTACKS[name], "named attack")
+    seconds = time.perf_counter() - started
+    if name not in ("byte order mark", "CRLF line ends"):
+        assert messages, f"{name}: accepted"
+    assert seconds < 5, f"{name}: {seconds:.1f} s"
+
+
+def test_attack_messages_say_what_is_wrong(folder: Path) -> None:
+    def only(name: str) -> str:
+        [message] = check(folder, ATTACKS[name], "named attack")
+        return message
+
+    [error] = config.load_site(write(folder, ATTACKS["10,000 nested lists"]))
+    assert (error.line, error.column, error.key, error.message) == (
+        1, 7 + yamlload.MAX_DEPTH, "", f"nested more than {yamlload.MAX_DEPTH} levels deep; "
+        "a merchant file needs three or four")
+    assert only("100,000 nested lists").endswith("nested more than 32 levels deep; a merchant "
+                                                 "file needs three or four")
+    assert "more than 100,000 values (anchors and aliases expanding without end?)" in only(
+        "billion laughs")
+    assert "unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'" in only(
+        "python object tag")
+    assert "merge keys (<<) are not supported" in only("merge key")
+    assert only("duplicate key").endswith("window: duplicate key (first at line 10)")
+    assert only("huge string").endswith("store.name: 600000 bytes in EUC-KR, the limit is 20")
+    assert "a number written with 5,000 characters, the limit is 100" in only("huge integer")
+    assert "not UTF-8 text" in only("non-UTF-8 (EUC-KR)")
+    assert only("a file over 1 MB").endswith("1,100,009 bytes, the limit for a merchant file "
+                                             "is 1,000,000")
+    assert "Markdown nested too deeply" in only("deep Markdown list")
+    assert "12,000 characters, the limit is 10,000" in only("long Markdown")
+    assert "U+0000 is not allowed in a YAML file" in only("NUL byte")
