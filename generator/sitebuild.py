@@ -59,6 +59,8 @@ def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
     loaded = load_site(path)
     if not isinstance(loaded, Site):
         return SiteOutcome(slug, tuple(str(e) for e in loaded))
+    if problem := theme_problem(loaded.config.theme, themes_dir):
+        return SiteOutcome(slug, (f"{path}: theme: {problem}",))
     try:
         theme = render.load_theme(loaded.config.theme, themes_dir)
         pages = render_site(writer, loaded, theme, theme_assets(theme.name, themes_dir), options)
@@ -182,6 +184,10 @@ def warm(themes_dir: Path) -> None:
 
 
 def theme_problem(theme_name: str, themes_dir: Path) -> str | None:
+    from .safety import theme_problems
+
+    if outside := theme_problems(theme_name, themes_dir):  # symlinks leaving themes/
+        return "; ".join(outside)
     try:
         render.load_theme(theme_name, themes_dir)
     except render.ThemeError as exc:

@@ -437,3 +437,21 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     comparison = filecmp.dircmp(first, second)
     assert not comparison.diff_files and not comparison.left_only and not comparison.right_only
     assert len(one) > 20
+
+
+def test_a_theme_with_a_symlink_to_outside_stops_the_build(tmp_path: Path) -> None:
+    import shutil
+    themes = tmp_path / "themes"
+    shutil.copytree(ROOT / "themes" / "default", themes / "default")
+    secret = tmp_path / "secret.css"
+    secret.write_text("/* private */", encoding="utf-8")
+    (themes / "default" / "static" / "extra.css").symlink_to(secret)
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "shop.yaml").write_text(VALID, encoding="utf-8")
+    with pytest.raises(pipeline.BuildFailed) as failed:
+        pipeline.build(sites, tmp_path / "_site", themes_dir=themes)
+    [error] = failed.value.errors
+    assert "default/static/extra.css is a symlink to" in error and "outside" in error
+    assert not (tmp_path / "_site").exists()
+    assert any("extra.css is a symlink" in e for e in pipeline.check([sites], themes_dir=themes))
