@@ -65,6 +65,8 @@ def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a build reads each template once; `sitebuild.reset` starts afresh
+        cache_size=-1,
     )
     env.filters["won"] = lambda amount: f"{amount:,}원"
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))

@@ -18,13 +18,13 @@ OK_NAME, OK_EMAIL, OK_MOBILE = "김토끼", "kspay@carrot.do.kr", "010-1234-5678
 WINDOW = re.compile(r"^https://kspay\.ksnet\.to/")
 
 CASES = {
-    "empty name": ("sndOrdername", {"name": ""}, "이름을(를) 입력해 주세요."),
-    "blank name": ("sndOrdername", {"name": " \t "}, "이름을(를) 입력해 주세요."),
+    "empty name": ("sndOrdername", {"name": ""}, "이름을 입력해 주세요."),
+    "blank name": ("sndOrdername", {"name": " \t "}, "이름을 입력해 주세요."),
     "name of 22 bytes": ("sndOrdername", {"name": "가나다라마바사아자차카"},
-                         "이름이(가) 너무 깁니다: 22바이트, 최대 20바이트입니다 "
+                         "이름이 너무 깁니다: 22바이트, 최대 20바이트입니다 "
                          "(한글 2바이트, 영문·숫자 1바이트)."),
     "name of 21 bytes": ("sndOrdername", {"name": "가나다라마바사아자차k"},
-                         "이름이(가) 너무 깁니다: 21바이트, 최대 20바이트입니다 "
+                         "이름이 너무 깁니다: 21바이트, 최대 20바이트입니다 "
                          "(한글 2바이트, 영문·숫자 1바이트)."),
     "emoji in name": ("sndOrdername", {"name": "김토끼😀"},
                       "‘😀’ 문자는 결제창에서 쓸 수 없습니다."),
@@ -92,7 +92,7 @@ def test_first_bad_field_gets_the_focus_and_every_bad_field_a_message(phone: Pho
     tap_pay(page)
     assert field_state(page, "sndOrdername")["active"] == "sndOrdername"
     assert [field_state(page, f)["message"] for f in ("sndOrdername", "sndEmail", "sndMobile")] == [
-        "이름을(를) 입력해 주세요.",
+        "이름을 입력해 주세요.",
         "이메일 주소 형식이 아닙니다. 예: name@example.kr",
         "휴대폰 번호는 숫자만 입력해 주세요.",
     ]

@@ -156,7 +156,7 @@ JS_VERDICTS = """(items) => items.map(([name, raw]) => {
     const message = rules.problem(name, value);
     let kind = "pattern", detail = "";
     if (message === "") { kind = "ok"; }
-    else if (message.endsWith("을(를) 입력해 주세요.")) { kind = "required"; }
+    else if (/[을를] 입력해 주세요\.$/.test(message)) { kind = "required"; }
     else if (message.endsWith("문자는 결제창에서 쓸 수 없습니다.")) {
         kind = "encodable";
         detail = message.slice(1, -" 문자는 결제창에서 쓸 수 없습니다.".length - 1).split("’, ‘").join("");
