@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -47,17 +48,21 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a))
 
 
-def _process_alive(pid_text: str) -> bool:
-    """Whether the build that made a staging folder (its pid is in the name) still runs."""
-    if not pid_text.isdigit():
-        return False
+def _lock(folder: Path) -> int | None:
+    """Hold an exclusive lock on `folder` (its open descriptor), or None if another
+    process holds it. A running build keeps its staging folder locked; the lock dies
+    with the process, so a folder nobody locks is a leftover, whatever pid its name has
+    (pids are reused, and in a container every build may be pid 1)."""
     try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 @dataclass
@@ -102,6 +107,7 @@ class Stager:
         self._remove_stale_staging()
         self.root = Path(tempfile.mkdtemp(prefix=f"{self._prefix()}{os.getpid()}-",
                                           dir=self.parent))
+        self._lock_fd = _lock(self.root)
         self.writer = UnitWriter(self.root, self.out_dir)
         self.paths: set[str] = set()
 
@@ -110,9 +116,18 @@ class Stager:
 
     def _remove_stale_staging(self) -> None:
         for stale in self.parent.glob(self._prefix() + "*"):
-            pid = stale.name[len(self._prefix()):].split("-", 1)[0]
-            if not _process_alive(pid):
-                shutil.rmtree(stale, ignore_errors=True)
+            if stale.is_dir() and not stale.is_symlink():
+                fd = _lock(stale)
+                if fd is not None:  # nobody builds in it any more
+                    shutil.rmtree(stale, ignore_errors=True)
+                    os.close(fd)
+            else:  # a manifest staged by a build killed before its journal was written
+                owner = stale.with_name(stale.name.split(".extra", 1)[0])
+                fd = _lock(owner) if owner.is_dir() else None
+                if not owner.is_dir() or fd is not None:
+                    stale.unlink(missing_ok=True)
+                if fd is not None:
+                    os.close(fd)
 
     @property
     def written(self) -> int:
@@ -149,9 +164,16 @@ class Stager:
         temporary.write_text(json.dumps(plan), encoding="utf-8")
         os.replace(temporary, self.journal)
         _carry_out(plan)
+        self._unlock()
 
     def discard(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def __enter__(self) -> "Stager":
         return self

@@ -68,7 +68,7 @@ def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
     problems = [str(e) for e in errors] + _name_problems(files)
     for site in sites:
         if isinstance(site, Site) and (problem := theme_problem(site.config.theme, themes_dir)):
-            problems.append(f"{site.source}: theme: {problem}")
+            problems.append(str(site.error(("theme",), problem)))
     return problems
 
 

@@ -60,12 +60,12 @@ def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
     if not isinstance(loaded, Site):
         return SiteOutcome(slug, tuple(str(e) for e in loaded))
     if problem := theme_problem(loaded.config.theme, themes_dir):
-        return SiteOutcome(slug, (f"{path}: theme: {problem}",))
+        return SiteOutcome(slug, (str(loaded.error(("theme",), problem)),))
     try:
         theme = render.load_theme(loaded.config.theme, themes_dir)
         pages = render_site(writer, loaded, theme, theme_assets(theme.name, themes_dir), options)
     except render.ThemeError as exc:
-        return SiteOutcome(slug, (f"{path}: theme: {exc}",))
+        return SiteOutcome(slug, (str(loaded.error(("theme",), str(exc))),))
     except BuildFailed as exc:
         return SiteOutcome(slug, tuple(exc.errors))
     config = loaded.config

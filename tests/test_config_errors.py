@@ -180,3 +180,15 @@ def test_schema_lists_every_contract_key() -> None:
         "theme", "notice", "products"}
     assert schema["required"] == ["store", "reply_url", "products"]
     assert schema["additionalProperties"] is False
+
+
+def test_missing_theme_is_reported_at_its_key(tmp_path: Path) -> None:
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "shop.yaml").write_text(VALID + "theme: carrot\n", encoding="utf-8")
+    with pytest.raises(pipeline.BuildFailed) as failed:
+        pipeline.build(sites, tmp_path / "_site")
+    [message] = failed.value.errors
+    assert message.endswith("shop.yaml:9:8: theme: theme 'carrot' not found: no "
+                            f"{pipeline.THEMES_DIR}/carrot/templates")
+    assert pipeline.check([sites]) == failed.value.errors

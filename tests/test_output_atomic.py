@@ -157,12 +157,20 @@ def test_staging_folders_of_dead_builds_are_removed_and_live_ones_kept(tmp_path:
     stale = tmp_path / f"{output.STAGING_PREFIX}_site-{dead.stdout.strip()}-abc"
     (stale / "shop-000").mkdir(parents=True)
     (stale / "shop-000" / "index.html").write_bytes(b"half")
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # A folder named after a process that runs but does not build there (a reused pid).
+    reused = tmp_path / f"{output.STAGING_PREFIX}_site-{os.getpid()}-def"
+    reused.mkdir()
+    alive = tmp_path / f"{output.STAGING_PREFIX}_site-1-xyz"
+    alive.mkdir()
+    holder = ("import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY); "
+              "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)")
+    sleeper = subprocess.Popen([sys.executable, "-c", holder, str(alive)], stdout=subprocess.PIPE,
+                               text=True)
     try:
-        alive = tmp_path / f"{output.STAGING_PREFIX}_site-{sleeper.pid}-xyz"
-        alive.mkdir()
+        assert sleeper.stdout.readline() == "locked\n"
         pipeline.build(sites, out)
         assert not stale.exists()
+        assert not reused.exists(), "a pid in the name proves nothing: pids are reused"
         assert alive.exists(), "a running build's staging folder must not be touched"
     finally:
         sleeper.kill()
