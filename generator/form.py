@@ -80,6 +80,7 @@ class CustomerInput:
     label: str
     required: bool
     max_bytes: int | None
+    maxlength: int | None  # characters the browser lets in; None where input is cleaned first
     input_type: str
     inputmode: str
     autocomplete: str
@@ -104,6 +105,9 @@ def customer_inputs() -> list[CustomerInput]:
             help_text = f"숫자만 {rule.max_bytes}자리까지, '-'는 빼고 보냅니다 (선택)"
         else:
             help_text = f"결제 내역을 메일로 받습니다, {limit}까지 (선택)"
-        inputs.append(CustomerInput(name, label, rule.required, rule.max_bytes, input_type,
+        # Never fewer characters than bytes; the mobile number loses its hyphens and
+        # spaces only when sent, so the field takes them as typed.
+        maxlength = None if name == "sndMobile" else rule.max_bytes
+        inputs.append(CustomerInput(name, label, rule.required, rule.max_bytes, maxlength, input_type,
                                     inputmode, autocomplete, placeholder, help_text))
     return inputs
