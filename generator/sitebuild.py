@@ -177,6 +177,7 @@ def reset() -> None:
     render.load_theme.cache_clear()
     theme_assets.cache_clear()
     customer_fields.cache_clear()
+    theme_problem.cache_clear()
 
 
 @functools.cache
@@ -194,7 +195,9 @@ def warm(themes_dir: Path) -> None:
     theme_assets("default", themes_dir)
 
 
+@functools.cache
 def theme_problem(theme_name: str, themes_dir: Path) -> str | None:
+    """Why a site cannot use this theme; asked once per theme and build, not per site."""
     from .safety import theme_problems
 
     if outside := theme_problems(theme_name, themes_dir):  # symlinks leaving themes/

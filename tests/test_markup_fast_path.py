@@ -1,0 +1,30 @@
+"""The plain-text fast path of generator.markup gives exactly what Python-Markdown gives."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator import markup
+
+PIECES = st.sampled_from([
+    "제주 당근", "10kg", "배송은", "2~3일", "**굵게**", "*", "_", "[링크](https://a.kr)", "<b>",
+    "&", "#", "- ", "1. ", "  ", " ", "\n", "\n\n", "\n\n\n", "\t", ">", "=", "+", "`", "!",
+    "(괄호)", "\"따옴표\"", "'", ":", ".", "http://a.kr", "a@b.kr", "\u3000", "😀", "~", "|",
+])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(PIECES, max_size=12).map("".join))
+def test_fast_path_equals_markdown(text: str) -> None:
+    fast = markup._plain_paragraphs(text)
+    if fast is not None:
+        markup._MD.reset()
+        assert fast == markup._MD.convert(text)
+
+
+def test_plain_text_takes_the_fast_path() -> None:
+    assert markup._plain_paragraphs("제주 당근 10kg.\n산지에서 보냅니다.\n\n둘째 문단") == (
+        "<p>제주 당근 10kg.\n산지에서 보냅니다.</p>\n<p>둘째 문단</p>")
+    assert markup._plain_paragraphs("배송은 **2~3일**") is None
+    assert markup._plain_paragraphs("") == ""
