@@ -351,6 +351,11 @@ def _got(doc: Document, where: tuple[str | int, ...], value: Any) -> str:
     return f"{kind} {doc.scalar_text.get(where, repr(value))}"
 
 
+_EXPECTED = {"int_type": "a whole number", "int_from_float": "a whole number",
+             "bool_type": "true or false", "list_type": "a list",
+             "dict_type": "a mapping of keys", "model_type": "a mapping of keys"}
+
+
 def _locate(doc: Document, err: Any) -> tuple[Mark, tuple[str | int, ...], str]:
     loc = err["loc"]
     where = tuple(p for p in loc if isinstance(p, int) or p in _known_keys(loc))
@@ -365,14 +370,8 @@ def _locate(doc: Document, err: Any) -> tuple[Mark, tuple[str | int, ...], str]:
         hint = f'; put it in quotes: "{doc.scalar_text.get(where, value)}"' \
             if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
         message = f"expected text, got {_got(doc, where, value)}{hint}"
-    elif kind in ("int_type", "int_from_float"):
-        message = f"expected a whole number, got {_got(doc, where, value)}"
-    elif kind == "bool_type":
-        message = f"expected true or false, got {_got(doc, where, value)}"
-    elif kind == "list_type":
-        message = f"expected a list, got {_got(doc, where, value)}"
-    elif kind in ("dict_type", "model_type"):
-        message = f"expected a mapping of keys, got {_got(doc, where, value)}"
+    elif kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, got {_got(doc, where, value)}"
     elif kind == "literal_error":
         message = f"must be {err['ctx']['expected']}, got {_got(doc, where, value)}"
     elif kind == "too_short":

@@ -14,12 +14,12 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 GENERATOR_DIR = Path(__file__).resolve().parent
 REFERENCE_DIR = GENERATOR_DIR / "reference"
-FORMAT = 1
+FORMAT = 2
 
 _TEMPLATE_REF = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
 _ASSET_REF = re.compile(r"""asset\(\s*["']([^"']+)["']\s*\)""")
@@ -119,21 +119,30 @@ def theme_chain(themes_dir: Path, name: str) -> list[str]:
 
 @dataclass
 class SiteEntry:
+    """A published site folder: built from this YAML with `Manifest.themes[theme]`."""
+
     source: str
     mtime_ns: int
     size: int
     digest: str  # of the YAML bytes
     theme: str
-    fingerprint: str  # of the unit: YAML, theme files, generator, options
     name: str  # store name, for the directory page
     products: int
+
+    def row(self) -> list:
+        return [self.source, self.mtime_ns, self.size, self.digest, self.theme, self.name,
+                self.products]
 
 
 @dataclass
 class Manifest:
+    """Fingerprints of the published units. A site folder is current when its YAML digest,
+    its theme's fingerprint, the generator and the options all match."""
+
     generator: str = ""
     options: str = ""
     sites: dict[str, SiteEntry] = field(default_factory=dict)
+    themes: dict[str, str] = field(default_factory=dict)  # site-template fingerprints
     units: dict[str, str] = field(default_factory=dict)  # index.html, reference, static
 
     @staticmethod
@@ -150,16 +159,19 @@ class Manifest:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
                 return cls()
-            sites = {slug: SiteEntry(**entry) for slug, entry in data["sites"].items()}
-            return cls(data["generator"], data["options"], sites, dict(data["units"]))
+            sites = {slug: SiteEntry(*row) for slug, row in data["sites"].items()}
+            return cls(data["generator"], data["options"], sites, dict(data["themes"]),
+                       dict(data["units"]))
         except (OSError, ValueError, KeyError, TypeError):
             return cls()
 
     def to_bytes(self) -> bytes:
         data = {"format": FORMAT, "generator": self.generator, "options": self.options,
+                "themes": dict(sorted(self.themes.items())),
                 "units": dict(sorted(self.units.items())),
-                "sites": {slug: asdict(self.sites[slug]) for slug in sorted(self.sites)}}
-        return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+                "sites": {slug: self.sites[slug].row() for slug in sorted(self.sites)}}
+        # No indent: the C encoder, a tenth of the time for 10,000 sites.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def file_state(path: Path) -> tuple[int, int]:

@@ -12,6 +12,18 @@ from generator import pipeline
 ROOT = Path(__file__).resolve().parents[1]
 SITES = ROOT / "sites"
 
+# The smallest valid merchant file; tests add or change one thing at a time.
+VALID = """\
+store:
+  id: "2999199999"
+  name: 케이에스페이(주)
+reply_url: https://shop.example.kr/kspay/result
+products:
+  - slug: carrot-10kg
+    name: 당근10kg
+    amount: 1003
+"""
+
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -7,18 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import VALID
 from generator import config, pipeline
 
-VALID = """\
-store:
-  id: "2999199999"
-  name: 케이에스페이(주)
-reply_url: https://shop.example.kr/kspay/result
-products:
-  - slug: carrot-10kg
-    name: 당근10kg
-    amount: 1003
-"""
 
 
 def errors_of(tmp_path: Path, text: str, name: str = "shop.yaml") -> list[str]:

@@ -19,19 +19,9 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, SITES, form_values
+from conftest import ROOT, SITES, VALID, form_values
 from generator import config, kspay, markup, pipeline, safety, yamlload
 
-VALID = """\
-store:
-  id: "2999199999"
-  name: 케이에스페이(주)
-reply_url: https://shop.example.kr/kspay/result
-products:
-  - slug: carrot-10kg
-    name: 당근10kg
-    amount: 1003
-"""
 
 # Every string a merchant file can carry, each as hostile as the validator lets it be.
 HOSTILE = {
