@@ -73,19 +73,20 @@ def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
     return problems
 
 
-def _name_problems(paths: list[Path]) -> list[str]:
+def _name_problems(paths: list[str] | list[Path]) -> list[str]:
     """Output paths two files would share, and names the generator keeps for itself."""
     problems = []
-    first: dict[str, Path] = {}
+    first: dict[str, str] = {}
     for path in paths:
-        slug = path.stem
+        name = str(path).rpartition("/")[2]
+        slug = name.rpartition(".")[0]
         if slug in RESERVED:
             problems.append(f"{path}:1:1: the name {slug!r} is the generator's own folder "
                             f"in the output; rename the file")
         elif slug in first:
-            problems.append(f"{path}:1:1: {first[slug].name} and {path.name} would both be "
+            problems.append(f"{path}:1:1: {first[slug]} and {name} would both be "
                             f"published at /{slug}/; keep one")
-        first.setdefault(slug, path)
+        first.setdefault(slug, name)
     return problems
 
 
@@ -94,7 +95,10 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
           jobs: int | None = None) -> Report:
     started = time.perf_counter()
     finish_interrupted_commit(out_dir.resolve())
-    paths = site_files([sites_dir])
+    # Path strings, not Path objects: this runs for every merchant on every build.
+    folder = str(sites_dir)
+    paths = [f"{folder}/{name}" for name in sorted(os.listdir(sites_dir))
+             if name.endswith(SITE_SUFFIXES)]
     if not paths:
         raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
     name_problems = _name_problems(paths)
@@ -118,22 +122,26 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
         return theme_files(name).fingerprint(SITE_TEMPLATES)
 
     todo: list[Path] = []
-    for path in paths:
-        entry = old.sites.get(path.stem)
-        if entry is None or entry.source != path.name:
-            todo.append(path)
+    slugs = set()
+    for full in paths:
+        name = full.rpartition("/")[2]
+        slug = name.rpartition(".")[0]
+        slugs.add(slug)
+        entry = old.sites.get(slug)
+        if entry is None or entry.source != name:
+            todo.append(Path(full))
             continue
-        mtime_ns, size = file_state(path)
-        if (mtime_ns, size) != (entry.mtime_ns, entry.size):
-            if size != entry.size or digest(path.read_bytes()) != entry.digest:
-                todo.append(path)
+        stat = os.stat(full)
+        if (stat.st_mtime_ns, stat.st_size) != (entry.mtime_ns, entry.size):
+            if stat.st_size != entry.size or digest(Path(full).read_bytes()) != entry.digest:
+                todo.append(Path(full))
                 continue
-            entry.mtime_ns = mtime_ns  # touched, not changed
+            entry.mtime_ns = stat.st_mtime_ns  # touched, not changed
         if site_theme(entry.theme) != old.themes.get(entry.theme):
-            todo.append(path)
+            todo.append(Path(full))
             continue
-        new.sites[path.stem] = entry
-    removed = sorted(set(old.sites) - {p.stem for p in paths})
+        new.sites[slug] = entry
+    removed = sorted(set(old.sites) - slugs)
 
     # 3. Render the changed sites into the staging folder.
     with Stager(out_dir) as stage:
