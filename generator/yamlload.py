@@ -24,6 +24,7 @@ MAX_VALUES = 100_000
 # recurses in C and crashes the interpreter somewhere past 10,000 levels, so depth is
 # checked on the event stream (iterative) before anything is composed.
 MAX_DEPTH = 32
+DEPTH_MESSAGE = f"nested more than {MAX_DEPTH} levels deep; a merchant file needs three or four"
 _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 MAX_NUMBER_CHARS = 100
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"
@@ -151,8 +152,7 @@ def _check_depth(text: str) -> None:
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise YamlError(_mark(event), (), f"nested more than {MAX_DEPTH} levels "
-                                    "deep; a merchant file needs three or four")
+                    raise YamlError(_mark(event), (), DEPTH_MESSAGE)
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     finally:
@@ -171,6 +171,8 @@ def load(text: str) -> Document:
             mark = exc.problem_mark or exc.context_mark
             where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
             problem = _one_line(exc.problem or exc.context or "not valid YAML")
+            if "maximum nesting depth" in problem:  # libyaml's own limit (PyYAML 6.0.4 on)
+                raise YamlError(where, (), DEPTH_MESSAGE) from None
             raise YamlError(where, (), f"YAML syntax: {problem}") from None
         except yaml.reader.ReaderError as exc:
             char = exc.character if isinstance(exc.character, str) else chr(exc.character)

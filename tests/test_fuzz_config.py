@@ -265,9 +265,12 @@ def test_attack_messages_say_what_is_wrong(folder: Path) -> None:
         return message
 
     [error] = config.load_site(write(folder, ATTACKS["10,000 nested lists"]))
-    assert (error.line, error.column, error.key, error.message) == (
-        1, 7 + yamlload.MAX_DEPTH, "", f"nested more than {yamlload.MAX_DEPTH} levels deep; "
+    assert (error.line, error.key, error.message) == (
+        1, "", f"nested more than {yamlload.MAX_DEPTH} levels deep; "
         "a merchant file needs three or four")
+    # Where it stops: our check on the event stream, or, from PyYAML 6.0.4 on, libyaml's
+    # scanner, which reads a flow collection to its 1,000-level limit before any event.
+    assert error.column in (7 + yamlload.MAX_DEPTH, 7 + 1000)
     assert only("100,000 nested lists").endswith("nested more than 32 levels deep; a merchant "
                                                  "file needs three or four")
     assert "more than 100,000 values (anchors and aliases expanding without end?)" in only(
