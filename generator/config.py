@@ -221,6 +221,8 @@ class Site:
     config: SiteConfig
     # Where each key was written, for errors found later (a theme that is missing).
     doc: Document | None = field(default=None, compare=False, repr=False)
+    # The bytes that were validated, so that the build records exactly what it rendered.
+    data: bytes = field(default=b"", compare=False, repr=False)
 
     def error(self, where: tuple[str | int, ...], message: str) -> ConfigError:
         mark = self.doc.mark(where) if self.doc else Mark(1, 1)
@@ -274,7 +276,8 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         if size > MAX_FILE_BYTES:
             return [error(Mark(1, 1), (), f"{size:,} bytes, the limit for a merchant file "
                           f"is {MAX_FILE_BYTES:,}")]
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = exc.object[:exc.start]
         where = Mark(before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1)
@@ -302,7 +305,7 @@ def load_site(path: Path) -> Site | list[ConfigError]:
     if found:
         return sorted(found, key=lambda e: (e.line, e.column))
     problems = [error(doc.mark(where), where, message) for where, message in cross_checks(config, doc)]
-    return problems or Site(slug, path, config, doc)
+    return problems or Site(slug, path, config, doc, data)
 
 
 def cross_checks(config: SiteConfig, doc: Document) -> list[tuple[tuple[str | int, ...], str]]:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
+from collections.abc import Iterable
 
 ENCODING = "cp949"  # KSNET and the card companies work in EUC-KR (CP949) bytes.
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +149,7 @@ class Manifest:
         return out_dir.parent / f".kspay-{out_dir.name}.manifest.json"
 
     @classmethod
-    def load(cls, out_dir: Path) -> "Manifest":
+    def load(cls, out_dir: Path) -> Manifest:
         """The manifest of the published site; empty when there is none to trust."""
         path = cls.path_for(out_dir)
         if not out_dir.is_dir():
@@ -172,8 +171,3 @@ class Manifest:
                 "sites": {slug: self.sites[slug].row() for slug in sorted(self.sites)}}
         # No indent: the C encoder, a tenth of the time for 10,000 sites.
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def file_state(path: Path) -> tuple[int, int]:
-    stat = os.stat(path)
-    return stat.st_mtime_ns, stat.st_size

@@ -175,7 +175,7 @@ class Stager:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def __enter__(self) -> "Stager":
+    def __enter__(self) -> Stager:
         return self
 
     def __exit__(self, exc_type: object, *_: object) -> None:

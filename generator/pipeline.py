@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from collections.abc import Callable
 
 from . import kspay
 from .buildtypes import PUBLISHED, THEMES_DIR, BuildFailed, BuildOptions, Report
@@ -31,7 +33,6 @@ from .manifest import (
     SiteEntry,
     ThemeFiles,
     digest,
-    file_state,
     generator_fingerprint,
     reference_fingerprint,
     theme_chain,
@@ -121,27 +122,8 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
     def site_theme(name: str) -> str:
         return theme_files(name).fingerprint(SITE_TEMPLATES)
 
-    todo: list[Path] = []
-    slugs = set()
-    for full in paths:
-        name = full.rpartition("/")[2]
-        slug = name.rpartition(".")[0]
-        slugs.add(slug)
-        entry = old.sites.get(slug)
-        if entry is None or entry.source != name:
-            todo.append(Path(full))
-            continue
-        stat = os.stat(full)
-        if (stat.st_mtime_ns, stat.st_size) != (entry.mtime_ns, entry.size):
-            if stat.st_size != entry.size or digest(Path(full).read_bytes()) != entry.digest:
-                todo.append(Path(full))
-                continue
-            entry.mtime_ns = stat.st_mtime_ns  # touched, not changed
-        if site_theme(entry.theme) != old.themes.get(entry.theme):
-            todo.append(Path(full))
-            continue
-        new.sites[slug] = entry
-    removed = sorted(set(old.sites) - slugs)
+    todo, new.sites, stats = _unchanged_sites(paths, old, site_theme)
+    removed = sorted(set(old.sites) - {full.rpartition("/")[2].rpartition(".")[0] for full in paths})
 
     # 3. Render the changed sites into the staging folder.
     with Stager(out_dir) as stage:
@@ -153,7 +135,7 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
                 errors.extend(outcome.errors)
                 continue
             source = by_slug[outcome.slug]
-            mtime_ns, size = file_state(source)
+            mtime_ns, size = stats[outcome.slug]  # as planned: a later edit shows as a change
             new.sites[outcome.slug] = SiteEntry(source.name, mtime_ns, size, outcome.yaml_digest,
                                                 outcome.theme, outcome.name, outcome.products)
             pages += outcome.pages
@@ -197,6 +179,32 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
             stage.discard()
     return Report(len(paths), rebuilt, pages, stage.written, stage.kept, len(removed),
                   time.perf_counter() - started)
+
+
+def _unchanged_sites(paths: list[str], old: Manifest, site_theme: Callable[[str], str]
+                     ) -> tuple[list[Path], dict[str, SiteEntry], dict[str, tuple[int, int]]]:
+    """Split the merchant files into those to render and the published entries still
+    current; the stat of each file to render is taken now, before a worker reads it.
+    Strings, not Path objects, in this loop: it runs for every merchant on every build."""
+    todo: list[Path] = []
+    current: dict[str, SiteEntry] = {}
+    stats: dict[str, tuple[int, int]] = {}
+    for full in paths:
+        name = full.rpartition("/")[2]
+        slug = name.rpartition(".")[0]
+        stat = os.stat(full)
+        state = (stat.st_mtime_ns, stat.st_size)
+        entry = old.sites.get(slug)
+        if entry is not None and entry.source == name and state != (entry.mtime_ns, entry.size) \
+                and stat.st_size == entry.size and digest(Path(full).read_bytes()) == entry.digest:
+            entry = replace(entry, mtime_ns=stat.st_mtime_ns)  # touched, not changed: record it
+        if entry is None or entry.source != name or state != (entry.mtime_ns, entry.size) \
+                or site_theme(entry.theme) != old.themes.get(entry.theme):
+            todo.append(Path(full))
+            stats[slug] = state
+        else:
+            current[slug] = entry
+    return todo, current, stats
 
 
 def _themes_in_use(manifest: Manifest) -> list[str]:

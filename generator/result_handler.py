@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import urllib.request
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl, urlencode
 
 from . import results
@@ -95,7 +95,7 @@ def _page(start_response: StartResponse, status: str, title: str, body: str) -> 
     page = ('<!doctype html><html lang="ko"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{_e(title)}</title></head><body><main><h1>{_e(title)}</h1>{body}"
-            "</main></body></html>").encode("utf-8")
+            "</main></body></html>").encode()
     start_response(status, [("Content-Type", "text/html; charset=utf-8"),
                             ("Content-Length", str(len(page))),
                             ("Content-Security-Policy", "default-src 'none'")])

@@ -71,7 +71,7 @@ def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
     except BuildFailed as exc:
         return SiteOutcome(slug, tuple(exc.errors))
     config = loaded.config
-    return SiteOutcome(slug, (), digest(path.read_bytes()), config.theme, config.store.name,
+    return SiteOutcome(slug, (), digest(loaded.data), config.theme, config.store.name,
                        len(config.products), pages)
 
 

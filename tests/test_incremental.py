@@ -188,3 +188,12 @@ def test_parallel_build_equals_serial_build(tmp_path: Path) -> None:
     files = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file())
     assert files == sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file())
     assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+
+
+def test_a_touched_file_is_recorded_so_the_next_build_does_not_hash_it(work: tuple[Path, Path, Path]) -> None:
+    sites, themes, out = work
+    path = sites / "kspay-test.yaml"
+    path.touch()
+    pipeline.build(sites, out, themes)
+    [entry] = [e for s, e in manifest.Manifest.load(out.resolve()).sites.items() if s == "kspay-test"]
+    assert entry.mtime_ns == path.stat().st_mtime_ns

@@ -11,7 +11,6 @@ import shutil
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlencode
 

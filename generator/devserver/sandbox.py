@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
 from .. import kspay, results
@@ -110,7 +110,7 @@ class Sandbox:
             txn = self._pending.pop(choice.get("session", ""), None)
         if txn is None:
             return _respond(start_response, "410 Gone", "이미 처리했거나 없는 결제창입니다."
-                            .encode("utf-8"), "text/plain; charset=utf-8")
+                            .encode(), "text/plain; charset=utf-8")
         outcome = choice.get("outcome", "cancel")
         has_problems = bool(kspay.form_problems(txn.fields))
         if has_problems:

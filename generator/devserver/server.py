@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 from socketserver import ThreadingMixIn
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .. import pipeline, result_handler
@@ -176,7 +176,7 @@ class DevServer:
                 return [b""]
             target = target / "index.html"
         if not target.is_file():
-            return _send(start_response, "404 Not Found", "페이지가 없습니다.".encode("utf-8"),
+            return _send(start_response, "404 Not Found", "페이지가 없습니다.".encode(),
                          "text/plain; charset=utf-8")
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
