@@ -73,26 +73,38 @@ class UnitWriter:
     out_dir: Path
     written: int = 0  # new or changed files
     kept: int = 0  # identical to the published ones (hard-linked)
-    _dirs: set[Path] = field(default_factory=set)
+    _dirs: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        # Strings and os calls, not Path objects: this runs for every page of the site.
+        self._root = str(self.root)
+        self._out = str(self.out_dir) if self.out_dir.is_dir() else None
 
     def write(self, relpath: str, data: bytes) -> None:
-        target = self.root / relpath
-        parent = target.parent
+        target = f"{self._root}/{relpath}"
+        parent = target.rpartition("/")[0]
         if parent not in self._dirs:
-            parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
-        published = self.out_dir / relpath
-        try:
-            stat = published.stat()
-            if stat.st_size == len(data) and published.read_bytes() == data:
-                os.link(published, target)
-                self.kept += 1
-                return
-        except OSError:
-            pass  # absent, unreadable or on another device: write a fresh copy
+        if self._out is not None and self._link_if_same(f"{self._out}/{relpath}", target, data):
+            self.kept += 1
+            return
         with open(target, "xb") as f:
             f.write(data)
         self.written += 1
+
+    @staticmethod
+    def _link_if_same(published: str, target: str, data: bytes) -> bool:
+        try:
+            if os.stat(published).st_size != len(data):
+                return False
+            with open(published, "rb") as f:
+                if f.read() != data:
+                    return False
+            os.link(published, target)
+            return True
+        except OSError:
+            return False  # absent, unreadable or on another device: write a fresh copy
 
 
 class Stager:
