@@ -47,8 +47,9 @@ def run_build(sites: Path, out: Path, force: bool = False) -> tuple[float, dict]
 
 
 def clear_outputs(folder: Path) -> None:
-    """Remove earlier runs' output before timing anything: deleting 70,000 files is slow
-    on this disk (ext4 with discard) and would disturb the measurements if it overlapped."""
+    """Remove the runs' output once everything is measured: deleting 70,000 files is slow
+    on this disk (ext4 with discard), and the discards go on in the background after the
+    deletion returns, slowing whatever runs next."""
     for old in folder.glob("*"):
         if old.name != "sites":
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
@@ -59,7 +60,6 @@ def measure(count: int, runs: int, work: Path) -> dict[str, float]:
     if not sites.is_dir() or len(list(sites.iterdir())) != count:
         shutil.rmtree(sites, ignore_errors=True)
         write_sites(sites, count)
-    clear_outputs(sites.parent)
     full, noop, change, peaks, pages = [], [], [], [], 0
     for run in range(runs):  # a clean full build, each into a new folder
         out = work / f"n{count}" / f"_site{run}"
@@ -93,10 +93,16 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{'merchants':>9} {'pages':>7} {'full s':>7} {'pages/s':>8} {'no-op s':>8} "
           f"{'1-change s':>10} {'peak MB':>8}")
+    for count in args.sizes:  # outputs of an earlier, interrupted run must not be timed
+        if any(p.name != "sites" for p in (args.work / f"n{count}").glob("*")):
+            clear_outputs(args.work / f"n{count}")
+            time.sleep(30)
     for count in args.sizes:
         r = measure(count, args.runs, args.work)
         print(f"{r['merchants']:>9,} {r['pages']:>7,} {r['full_s']:>7.2f} {r['pages_per_s']:>8,.0f} "
               f"{r['noop_s']:>8.3f} {r['one_change_s']:>10.3f} {r['peak_rss_mb']:>8.1f}", flush=True)
+    for count in args.sizes:
+        clear_outputs(args.work / f"n{count}")
 
 
 if __name__ == "__main__":
