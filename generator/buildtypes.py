@@ -32,6 +32,17 @@ PUBLISHED = BuildOptions()
 
 
 @dataclass(frozen=True)
+class SiteOutcome:
+    slug: str
+    errors: tuple[str, ...] = ()
+    yaml_digest: str = ""
+    theme: str = ""
+    name: str = ""
+    products: int = 0
+    pages: int = 0
+
+
+@dataclass(frozen=True)
 class Report:
     sites: int  # merchant files in the build
     rebuilt: int  # units rendered this time (site folders, index, reference, static)

@@ -37,6 +37,7 @@ from .manifest import (
     reference_fingerprint,
     theme_chain,
 )
+from .early import EarlyRenderer
 from .output import Stager, finish_interrupted_commit
 
 __all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
@@ -95,6 +96,26 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
           options: BuildOptions = PUBLISHED, force: bool = False,
           jobs: int | None = None) -> Report:
     started = time.perf_counter()
+    renderer = EarlyRenderer.start() or _NO_RENDERER
+    try:
+        return _build(sites_dir, out_dir, themes_dir, options, force, jobs, renderer, started)
+    finally:
+        renderer.close()
+
+
+class _NoRenderer:
+    pid = 0
+
+    def close(self) -> None:
+        pass
+
+
+_NO_RENDERER = _NoRenderer()
+
+
+def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptions,
+           force: bool, jobs: int | None, renderer: EarlyRenderer | _NoRenderer,
+           started: float) -> Report:
     finish_interrupted_commit(out_dir.resolve())
     # Path strings, not Path objects: this runs for every merchant on every build.
     folder = str(sites_dir)
@@ -119,18 +140,23 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
             themes[name] = ThemeFiles(themes_dir, theme_chain(themes_dir, name))
         return themes[name]
 
+    site_themes: dict[str, str] = {}
+
     def site_theme(name: str) -> str:
-        return theme_files(name).fingerprint(SITE_TEMPLATES)
+        if name not in site_themes:
+            site_themes[name] = theme_files(name).fingerprint(SITE_TEMPLATES)
+        return site_themes[name]
 
     todo, new.sites, stats = _unchanged_sites(paths, old, site_theme)
-    removed = sorted(set(old.sites) - {full.rpartition("/")[2].rpartition(".")[0] for full in paths})
+    removed = sorted(set(old.sites) - set(new.sites) - set(stats))
 
     # 3. Render the changed sites into the staging folder.
     with Stager(out_dir) as stage:
         pages = 0
         errors: list[str] = []
         by_slug = {path.stem: path for path in todo}
-        for outcome in _render_sites(todo, stage, out_dir.resolve(), themes_dir, options, jobs):
+        for outcome in _render_sites(todo, stage, out_dir.resolve(), themes_dir, options, jobs,
+                                     renderer):
             if outcome.errors:
                 errors.extend(outcome.errors)
                 continue
@@ -145,10 +171,17 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
         # 4. The units every site shares.
         rebuilt = len(todo)
         default = theme_files("default")
-        stores = [(slug, new.sites[slug].name, new.sites[slug].products) for slug in sorted(new.sites)]
+        def store_list() -> list[tuple[str, str, int]]:
+            return [(slug, new.sites[slug].name, new.sites[slug].products)
+                    for slug in sorted(new.sites)]
+
+        # The directory page depends on every store's name: hashing 10,000 of them is
+        # skipped when no merchant was rendered or removed.
+        new.stores = old.stores if old.stores and not todo and not removed \
+            else digest(repr(store_list()))
         shared = {
             "index.html": digest(generator, options_key, default.fingerprint(DIRECTORY_TEMPLATES),
-                                 repr(stores)),
+                                 new.stores),
             "reference": digest(generator, options_key, default.fingerprint(REFERENCE_TEMPLATES),
                                 reference_fingerprint()),
             "static": digest(generator, *(f"{name}\0{theme_files(name).static_fingerprint()}"
@@ -158,18 +191,19 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
         new.themes = {name: site_theme(name) for name in _themes_in_use(new)}
         changed = [unit for unit, fingerprint in shared.items() if old.units.get(unit) != fingerprint]
         if changed:
-            from . import sitebuild
+            stores = store_list() if "index.html" in changed else []
+            args = (changed, stores, _themes_in_use(new), stage.root, out_dir.resolve(),
+                    themes_dir, options)
+            if renderer.pid:
+                shared_pages, written, kept = renderer.call("render_shared", *args)
+            else:
+                from . import sitebuild
 
-            if not todo:
-                sitebuild.reset()
-
-            if "index.html" in changed:
-                links = [sitebuild.StoreLink(*store) for store in stores]
-                pages += sitebuild.render_directory(stage.writer, links, themes_dir, options)
-            if "reference" in changed:
-                pages += sitebuild.render_reference(stage.writer, themes_dir, options)
-            if "static" in changed:
-                sitebuild.write_static(stage.writer, _themes_in_use(new), themes_dir)
+                if not todo:
+                    sitebuild.reset()
+                shared_pages, written, kept = sitebuild.render_shared(*args)
+            pages += shared_pages
+            stage.add_counts(written, kept)
             rebuilt += len(changed)
 
         # 5. Publish.
@@ -212,15 +246,22 @@ def _themes_in_use(manifest: Manifest) -> list[str]:
 
 
 def _render_sites(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: Path,
-                  options: BuildOptions, jobs: int | None) -> list:
+                  options: BuildOptions, jobs: int | None,
+                  renderer: EarlyRenderer | _NoRenderer) -> list:
     if not todo:
         return []
+    workers = jobs or os.cpu_count() or 1
+    small = workers == 1 or len(todo) < PARALLEL_FROM
+    if small and isinstance(renderer, EarlyRenderer) and renderer.pid:
+        outcomes, written, kept = renderer.call("build_sites", todo, stage.root, out_dir,
+                                                themes_dir, options)
+        stage.add_counts(written, kept)
+        return outcomes
+    renderer.close()  # many sites: the pool below uses every core
     from . import sitebuild
 
     sitebuild.reset()
-
-    workers = jobs or os.cpu_count() or 1
-    if workers == 1 or len(todo) < PARALLEL_FROM:
+    if small:
         outcomes, written, kept = sitebuild.build_sites(todo, stage.root, out_dir, themes_dir, options)
         stage.add_counts(written, kept)
         return outcomes

@@ -15,7 +15,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import kspay, reference_pages, render
-from .buildtypes import BuildFailed, BuildOptions
+from .buildtypes import BuildFailed, BuildOptions, SiteOutcome
 from .config import Site, load_site
 from .form import customer_inputs, hidden_fields, variants
 from .manifest import digest
@@ -23,17 +23,6 @@ from .markup import render_markdown
 from .output import UnitWriter
 from .reference import load_reference
 from .render import Asset, Theme
-
-
-@dataclass(frozen=True)
-class SiteOutcome:
-    slug: str
-    errors: tuple[str, ...] = ()
-    yaml_digest: str = ""
-    theme: str = ""
-    name: str = ""
-    products: int = 0
-    pages: int = 0
 
 
 @functools.cache
@@ -136,6 +125,21 @@ class StoreLink:
     slug: str
     name: str
     products: int
+
+
+def render_shared(changed: list[str], stores: list[tuple[str, str, int]], theme_names: list[str],
+                  staging: Path, out_dir: Path, themes_dir: Path,
+                  options: BuildOptions) -> tuple[int, int, int]:
+    """Stage the shared units named in `changed`: pages rendered, files written and kept."""
+    writer = UnitWriter(staging, out_dir)
+    pages = 0
+    if "index.html" in changed:
+        pages += render_directory(writer, [StoreLink(*s) for s in stores], themes_dir, options)
+    if "reference" in changed:
+        pages += render_reference(writer, themes_dir, options)
+    if "static" in changed:
+        write_static(writer, theme_names, themes_dir)
+    return pages, writer.written, writer.kept
 
 
 def render_directory(writer: UnitWriter, stores: list[StoreLink], themes_dir: Path,

@@ -79,3 +79,23 @@ def test_build_failure_writes_nothing(tmp_path: Path) -> None:
     assert result.stderr.splitlines()[-1] == "4 error(s); nothing was written"
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_one_change_rebuild_renders_in_the_early_process(tmp_path: Path) -> None:
+    """A fresh build process forks a renderer before planning; the parent itself never
+    imports the renderer (pydantic, jinja2), so its 0.3 s overlaps the planning."""
+    import shutil
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES, sites)
+    assert run("build", "--sites", str(sites), "--out", str(tmp_path / "out"), cwd=tmp_path).returncode == 0
+    path = sites / "kspay-test.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("amount: 1003", "amount: 1004"),
+                    encoding="utf-8")
+    script = ("import sys; from pathlib import Path; from generator import pipeline; "
+              "r = pipeline.build(Path(sys.argv[1]), Path(sys.argv[2])); "
+              "print(r.pages, 'generator.sitebuild' in sys.modules, 'pydantic' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script, str(sites), str(tmp_path / "out")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.stdout == "2 False False\n", result.stderr
+    page = (tmp_path / "out" / "kspay-test" / "carrot-10kg" / "index.html").read_text(encoding="utf-8")
+    assert 'name="sndAmount" value="1004"' in page
