@@ -14,14 +14,13 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from . import kspay, reference_pages, render
+from . import kspay, render
 from .buildtypes import BuildFailed, BuildOptions, SiteOutcome
 from .config import Site, load_site
 from .form import customer_inputs, hidden_fields, variants
 from .manifest import digest
 from .markup import render_markdown
 from .output import UnitWriter
-from .reference import load_reference
 from .render import Asset, Theme
 
 
@@ -151,6 +150,10 @@ def render_directory(writer: UnitWriter, stores: list[StoreLink], themes_dir: Pa
 
 
 def render_reference(writer: UnitWriter, themes_dir: Path, options: BuildOptions) -> int:
+    # Imported here: a rebuild of changed merchants does not need the reference tables.
+    from . import reference_pages
+    from .reference import load_reference
+
     theme = render.load_theme("default", themes_dir)
     assets = theme_assets("default", themes_dir)
     ref = load_reference()
