@@ -173,7 +173,7 @@ class Apps(_Model):
 class Product(_Model):
     slug: Slug
     name: Annotated[str, _kspay_rule("sndGoodname")]
-    amount: Annotated[int, Field(ge=1, le=999_999_999)]
+    amount: Annotated[int, Field(ge=1, le=kspay.MAX_AMOUNT)]
     description: Markdown = ""
 
 
@@ -380,7 +380,8 @@ def _locate(doc: Document, err: Any) -> tuple[Mark, tuple[str | int, ...], str]:
     elif kind == "too_short":
         message = "needs at least one entry"
     elif kind in ("greater_than_equal", "less_than_equal"):
-        message = f"{value} is out of range: KSPay amounts are 1 to 9 digits of won"
+        message = (f"{value} is out of range: KSPay amounts are 1 to "
+                   f"{kspay.MAX_AMOUNT:,} won ({len(str(kspay.MAX_AMOUNT))} digits)")
     else:
         message = err["msg"]
     return doc.mark(where), where, message

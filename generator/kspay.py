@@ -179,6 +179,7 @@ FIELDS: tuple[Field, ...] = (
 )
 
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+MAX_AMOUNT = 10 ** (FIELD_BY_NAME["sndAmount"].max_bytes or 9) - 1  # 9 digits of won
 _compiled = functools.cache(re.compile)
 CUSTOMER_FIELDS = ("sndOrdername", "sndEmail", "sndMobile")
 # Removed from the mobile number before it is checked: the guide wants digits only.

@@ -102,17 +102,23 @@ class ThemeFiles:
         return digest(*(f"{p}\0".encode() + p.read_bytes() for p in sorted(files)))
 
 
+def theme_parent(folder: Path) -> str | None:
+    """The theme that `folder/theme.yaml` extends: its one `extends: NAME` line, read
+    without a YAML parser so that a rebuild with nothing to do imports none."""
+    meta = folder / "theme.yaml"
+    if not meta.is_file():
+        return None
+    match = re.search(r"^extends:\s*['\"]?([A-Za-z0-9_-]+)", meta.read_text("utf-8"), re.M)
+    return match.group(1) if match else None
+
+
 def theme_chain(themes_dir: Path, name: str) -> list[str]:
-    """Theme names from `name` up what it extends (no YAML parser: one `extends:` line)."""
+    """Theme names from `name` up what it extends (a cycle ends the list)."""
     chain: list[str] = []
     current: str | None = name
     while current is not None and current not in chain:
         chain.append(current)
-        meta = themes_dir / current / "theme.yaml"
-        current = None
-        if meta.is_file():
-            match = re.search(r"^extends:\s*['\"]?([A-Za-z0-9_-]+)", meta.read_text("utf-8"), re.M)
-            current = match.group(1) if match else None
+        current = theme_parent(themes_dir / current)
     return chain
 
 

@@ -120,8 +120,8 @@ class Stager:
         self.root = Path(tempfile.mkdtemp(prefix=f"{self._prefix()}{os.getpid()}-",
                                           dir=self.parent))
         self._lock_fd = _lock(self.root)
-        self.writer = UnitWriter(self.root, self.out_dir)
-        self.paths: set[str] = set()
+        self.written = 0  # files new or changed, summed over the UnitWriters of the build
+        self.kept = 0  # files identical to the published ones
 
     def _prefix(self) -> str:
         return f"{STAGING_PREFIX}{self.out_dir.name}-"
@@ -141,24 +141,10 @@ class Stager:
                 if fd is not None:
                     os.close(fd)
 
-    @property
-    def written(self) -> int:
-        return self.writer.written
-
-    @property
-    def kept(self) -> int:
-        return self.writer.kept
-
-    def write(self, relpath: str, data: bytes) -> None:
-        if relpath in self.paths:
-            raise ValueError(f"two outputs would be written to {relpath}")
-        self.paths.add(relpath)
-        self.writer.write(relpath, data)
-
     def add_counts(self, written: int, kept: int) -> None:
-        """Files a build worker wrote into this staging folder."""
-        self.writer.written += written
-        self.writer.kept += kept
+        """Files a `UnitWriter` (in a worker or here) wrote into this staging folder."""
+        self.written += written
+        self.kept += kept
 
     def commit(self, remove: list[str] = (), extra: dict[Path, bytes] | None = None) -> None:
         """Swap every staged unit into the output, remove `remove` units, then write

@@ -75,13 +75,18 @@ def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
     return problems
 
 
+def _name_and_slug(full_path: str) -> tuple[str, str]:
+    """`sites/shop.yaml` -> (`shop.yaml`, `shop`), on strings: it runs per merchant."""
+    name = full_path.rpartition("/")[2]
+    return name, name.rpartition(".")[0]
+
+
 def _name_problems(paths: list[str] | list[Path]) -> list[str]:
     """Output paths two files would share, and names the generator keeps for itself."""
     problems = []
     first: dict[str, str] = {}
     for path in paths:
-        name = str(path).rpartition("/")[2]
-        slug = name.rpartition(".")[0]
+        name, slug = _name_and_slug(str(path))
         if slug in RESERVED:
             problems.append(f"{path}:1:1: the name {slug!r} is the generator's own folder "
                             f"in the output; rename the file")
@@ -224,8 +229,7 @@ def _unchanged_sites(paths: list[str], old: Manifest, site_theme: Callable[[str]
     current: dict[str, SiteEntry] = {}
     stats: dict[str, tuple[int, int]] = {}
     for full in paths:
-        name = full.rpartition("/")[2]
-        slug = name.rpartition(".")[0]
+        name, slug = _name_and_slug(full)
         stat = os.stat(full)
         state = (stat.st_mtime_ns, stat.st_size)
         entry = old.sites.get(slug)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import jinja2
-import yaml
 
 from . import kspay
 from .buildtypes import THEMES_DIR
+from .manifest import theme_parent
 
 TEMPLATE_SUFFIX = ".jinja"  # a static file rendered once per build, e.g. order.js.jinja
 
@@ -57,7 +57,7 @@ def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
             chain = " -> ".join(f.name for f in folders)
             raise ThemeError(f"theme {name!r} extends itself: {chain} -> {current}")
         folders.append(folder)
-        current = _extends(folder)
+        current = theme_parent(folder)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(f / "templates") for f in folders]),
         autoescape=True,
@@ -71,17 +71,6 @@ def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
     env.filters["won"] = lambda amount: f"{amount:,}원"
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
     return Theme(name, tuple(folders), env)
-
-
-def _extends(folder: Path) -> str | None:
-    meta = folder / "theme.yaml"
-    if not meta.is_file():
-        return None
-    data = yaml.safe_load(meta.read_text(encoding="utf-8")) or {}
-    parent = data.get("extends") if isinstance(data, dict) else None
-    if parent is not None and not isinstance(parent, str):
-        raise ThemeError(f"{meta}: extends must be a theme name")
-    return parent
 
 
 @dataclass(frozen=True)

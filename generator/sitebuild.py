@@ -98,7 +98,8 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
                 hidden_fields=Markup(theme.render("_hidden_fields.html", hidden=hidden)),
                 customer_fields=customer,
                 paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
-                installments=kspay.installment_string(config.installments, product.amount)))
+                installments=kspay.installment_string(config.installments, product.amount),
+                installment_min=kspay.INSTALLMENT_MIN_AMOUNT))
             count += 1
     return count
 

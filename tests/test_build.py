@@ -44,6 +44,8 @@ def test_seed_test_store_order_page_matches_the_guide(built: Path) -> None:
     }
     assert form["data-reply"] == "https://shop.example.kr/kspay/result"
     assert form["data-order-prefix"] == "KSPay"
+    terms = [dd.get_text() for dd in page.select("dl.terms dd")]
+    assert terms == ["신용카드", "일시불 (50,000원 이상부터 할부)"]
 
 
 def test_installments_from_fifty_thousand_won_and_app_variants(built: Path) -> None:

@@ -97,6 +97,13 @@ def test_interest_free_month_not_offered(tmp_path: Path) -> None:
         "shop.yaml:10:20: interest_free[1]: month 6 is not offered in installments [0, 2, 3]"]
 
 
+def test_amount_over_nine_digits(tmp_path: Path) -> None:
+    text = VALID.replace("amount: 1003", "amount: 1000000000")
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:8:13: products[0].amount: 1000000000 is out of range: KSPay amounts are "
+        "1 to 999,999,999 won (9 digits)"]
+
+
 def test_card_minimum_amount(tmp_path: Path) -> None:
     text = VALID.replace("amount: 1003", "amount: 999")
     assert errors_of(tmp_path, text) == [

@@ -21,7 +21,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .. import pipeline, result_handler
 from ..buildtypes import THEMES_DIR
-from ..config import load_sites
+from ..config import Site, load_site
 from ..reference import DATA_DIR as REFERENCE_DIR
 from . import sandbox
 from .pages import CSP, STATIC, STATIC_URL, render_page
@@ -75,7 +75,6 @@ class DevServer:
             live_reload=RELOAD_PATH)
         self.version = 0
         self.errors: list[str] = []
-        self.amounts: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._results = result_handler.make_app(self.base + sandbox.recv_post_path(),
@@ -92,13 +91,9 @@ class DevServer:
             errors = [f"{type(exc).__name__}: {exc}"]
         else:
             errors = []
-            sites, _ = load_sites(pipeline.site_files([self.sites_dir]))
-            amounts = {f"{s.slug}/{p.slug}": p.amount for s in sites for p in s.config.products}
             self.log(report.summary(self.out_dir))
         with self._lock:
             self.errors = errors
-            if not errors:
-                self.amounts = amounts
             self.version += 1
         for line in errors:
             self.log(line)
@@ -139,10 +134,15 @@ class DevServer:
         self._tmp.cleanup()
 
     def _expected_amount(self, path: str, ordno: str) -> int | None:
-        del ordno  # a real shop looks the order up by ordno; here the page's path tells
-        key = path.removeprefix(RESULT_PREFIX.rstrip("/")).strip("/")
-        with self._lock:
-            return self.amounts.get(key)
+        """What the order cost: a real shop looks it up by ordno; here the result URL
+        names the merchant and product (see BuildOptions.reply_url)."""
+        del ordno
+        slug, _, product_slug = path.removeprefix(RESULT_PREFIX.rstrip("/")).strip("/").partition("/")
+        source = next((p for p in pipeline.site_files([self.sites_dir]) if p.stem == slug), None)
+        site = load_site(source) if source else None
+        if not isinstance(site, Site):
+            return None
+        return next((p.amount for p in site.config.products if p.slug == product_slug), None)
 
     # --- serving --------------------------------------------------------------------
 

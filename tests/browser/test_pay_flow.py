@@ -55,6 +55,23 @@ def expected_body(hidden: list[tuple[str, str]], order: str, reply: str,
     return fields + [("sndOrdername", name), ("sndEmail", email), ("sndMobile", mobile)]
 
 
+def check_post(phone: Phone, path: str, url: str, encoding: str, site: dict,
+               hidden: list[tuple[str, str]]) -> tuple[Posted, list[tuple[str, str]]]:
+    """Tap Pay on `path`; the POST that reached `url`, field by field and byte for byte."""
+    posted, before, after = pay(phone, path)
+    assert posted.method == "POST"
+    assert posted.url == url
+    assert posted.headers["content-type"] == FORM_TYPE
+    fields = parse_qsl(posted.body.decode("ascii"), keep_blank_values=True,
+                       strict_parsing=True, encoding=encoding, errors="strict")
+    order = dict(fields)["sndOrdernumber"]
+    check_order_number(order, site["order_prefix"], before, after)
+    expected = expected_body(hidden, order, site["reply_url"], NAME, EMAIL, "01012345678")
+    assert fields == expected
+    assert posted.body == urlencode_form(expected, encoding)
+    return posted, fields
+
+
 @pytest.mark.parametrize("path", [
     "kspay-test/carrot-10kg/index.html",
     "jeju-orchard/hallabong-5kg/index.html",
@@ -66,19 +83,9 @@ def test_v14_window_gets_every_field_in_utf8(phone: Phone, built: Path, path: st
     attrs, hidden = page_form(built, path)
     assert attrs["action"] == V14
 
-    posted, before, after = pay(phone, path)
-
-    assert posted.method == "POST"
-    assert posted.url == V14
-    assert posted.headers["content-type"] == FORM_TYPE
-    fields = parse_qsl(posted.body.decode("ascii"), keep_blank_values=True,
-                       strict_parsing=True, encoding="utf-8", errors="strict")
-    order = dict(fields)["sndOrdernumber"]
-    check_order_number(order, site["order_prefix"], before, after)
-    expected = expected_body(hidden, order, site["reply_url"], NAME, EMAIL, "01012345678")
-    assert fields == expected
-    assert posted.body == urlencode_form(expected, "utf-8")
+    posted, fields = check_post(phone, path, V14, "utf-8", site, hidden)
     values = dict(fields)
+    order = values["sndOrdernumber"]
     assert values["sndCharSet"] == "utf-8"
     assert values["sndMobile"] == "01012345678"
     assert values["sndOrdername"] == "김토끼"
@@ -125,19 +132,8 @@ def test_mb2_window_gets_euc_kr_bytes(phone: Phone, built: Path, path: str) -> N
     assert attrs["action"] == MB2
     assert attrs["accept-charset"] == "EUC-KR"
 
-    posted, before, after = pay(phone, path)
-
-    assert posted.method == "POST"
-    assert posted.url == MB2
-    assert posted.headers["content-type"] == FORM_TYPE
-    fields = parse_qsl(posted.body.decode("ascii"), keep_blank_values=True,
-                       strict_parsing=True, encoding="cp949", errors="strict")
-    order = dict(fields)["sndOrdernumber"]
-    check_order_number(order, "ACAD", before, after)
-    expected = expected_body(hidden, order, site["reply_url"], NAME, EMAIL, "01012345678")
-    assert fields == expected
+    posted, fields = check_post(phone, path, MB2, "cp949", site, hidden)
     assert "sndCharSet" not in dict(fields)
-    assert posted.body == urlencode_form(expected, "cp949")
     # The raw bytes, written out: EUC-KR, not UTF-8.
     assert b"&sndOrdername=%B1%E8%C5%E4%B3%A2&" in posted.body  # 김토끼
     assert b"&sndStoreName=%C7%D1%BA%FB%BF%C2%B6%F3%C0%CE%BE%C6%C4%AB%B5%A5%B9%CC&" in posted.body
