@@ -1,17 +1,37 @@
-"""Command line: kspay-pages build | check | serve | schema | new."""
+"""Command line: kspay-pages build | check | serve | schema | new.
+
+A build starts its renderer helper (`early.EarlyRenderer`) before anything else is
+imported, so that the helper's imports overlap this process's own and its planning.
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
-import re
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import kspay, pipeline, starter
+from .early import EarlyRenderer
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+COMMANDS = ("build", "check", "serve", "schema", "new")
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    builds = not argv or argv[0] == "build" or argv[0] not in COMMANDS
+    renderer = EarlyRenderer.start() if builds else None
+    try:
+        return _main(argv, renderer)
+    finally:
+        if renderer is not None:
+            renderer.close()
+
+
+def _main(argv: list[str], renderer: EarlyRenderer | None) -> int:
+    import argparse
+    from pathlib import Path
+
     parser = argparse.ArgumentParser(
         prog="kspay-pages", description="Build KSPay order pages from merchant YAML files.")
     commands = parser.add_subparsers(dest="command")
@@ -41,14 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = args.command or "build"
     if command == "build" and args.command is None:
-        args = parser.parse_args(["build", *(argv or [])])
+        args = parser.parse_args(["build", *argv])
     if command == "build":
-        return _build(args.sites, args.out, args.force, args.jobs)
+        return _build(args.sites, args.out, args.force, args.jobs, renderer)
     if command == "check":
         return _check(args.paths)
     if command == "serve":
         return _serve(args.sites, args.port, args.sandbox)
     if command == "schema":
+        import json
+
         from .config import json_schema
 
         json.dump(json_schema(), sys.stdout, ensure_ascii=False, indent=2)
@@ -64,9 +86,12 @@ def _fail(errors: list[str]) -> int:
     return 1
 
 
-def _build(sites: Path, out: Path, force: bool = False, jobs: int | None = None) -> int:
+def _build(sites: Path, out: Path, force: bool, jobs: int | None,
+           renderer: EarlyRenderer | None) -> int:
+    from . import pipeline
+
     try:
-        report = pipeline.build(sites, out, force=force, jobs=jobs)
+        report = pipeline.build(sites, out, force=force, jobs=jobs, renderer=renderer)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
     print(report.summary(out))
@@ -74,6 +99,8 @@ def _build(sites: Path, out: Path, force: bool = False, jobs: int | None = None)
 
 
 def _check(paths: list[Path]) -> int:
+    from . import pipeline
+
     missing = [f"{p}: no such file or folder" for p in paths if not p.exists()]
     errors = missing + pipeline.check([p for p in paths if p.exists()])
     if errors:
@@ -98,6 +125,10 @@ def _serve(sites: Path, port: int, use_sandbox: bool) -> int:
 
 
 def _new(slug: str, sites: Path) -> int:
+    import re
+
+    from . import kspay, starter
+
     if re.fullmatch(kspay.SLUG_PATTERN, slug) is None:
         return _fail([f"{slug}: a slug is lower-case letters, digits and single hyphens"])
     target = sites / f"{slug}.yaml"

@@ -14,16 +14,11 @@ it does anything else. Staging folders of dead builds are removed by the next bu
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 _RENAME_EXCHANGE = 2
@@ -34,6 +29,8 @@ TRASH_PREFIX = ".trash-"  # replaced units on their way out
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths; False where the system cannot."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
@@ -65,20 +62,16 @@ def _lock(folder: Path) -> int | None:
     return fd
 
 
-@dataclass
 class UnitWriter:
     """Writes staged files; plain paths only, so build workers in other processes use it."""
 
-    root: Path
-    out_dir: Path
-    written: int = 0  # new or changed files
-    kept: int = 0  # identical to the published ones (hard-linked)
-    _dirs: set[str] = field(default_factory=set)
-
-    def __post_init__(self) -> None:
+    def __init__(self, root: Path, out_dir: Path) -> None:
+        self.written = 0  # new or changed files
+        self.kept = 0  # identical to the published ones (hard-linked)
         # Strings and os calls, not Path objects: this runs for every page of the site.
-        self._root = str(self.root)
-        self._out = str(self.out_dir) if self.out_dir.is_dir() else None
+        self._root = str(root)
+        self._out = str(out_dir) if out_dir.is_dir() else None
+        self._dirs: set[str] = set()
 
     def write(self, relpath: str, data: bytes) -> None:
         target = f"{self._root}/{relpath}"
@@ -111,6 +104,8 @@ class Stager:
     """One build's staged units; `commit()` publishes them, `discard()` forgets them."""
 
     def __init__(self, out_dir: Path) -> None:
+        import tempfile
+
         self.out_dir = out_dir.resolve()
         self.parent = self.out_dir.parent
         self.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +126,7 @@ class Stager:
             if stale.is_dir() and not stale.is_symlink():
                 fd = _lock(stale)
                 if fd is not None:  # nobody builds in it any more
-                    shutil.rmtree(stale, ignore_errors=True)
+                    _remove_tree(stale)
                     os.close(fd)
             else:  # a manifest staged by a build killed before its journal was written
                 owner = stale.with_name(stale.name.split(".extra", 1)[0])
@@ -165,7 +160,7 @@ class Stager:
         self._unlock()
 
     def discard(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        _remove_tree(self.root)
         self._unlock()
 
     def _unlock(self) -> None:
@@ -218,10 +213,18 @@ def _carry_out(plan: dict) -> None:
 BACKGROUND_REMOVAL_FROM = 64
 
 
+def _remove_tree(folder: Path) -> None:
+    import shutil  # here: a build with nothing to do removes nothing
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _remove_replaced(root: Path, units: int) -> None:
     if units < BACKGROUND_REMOVAL_FROM or not root.exists():
-        shutil.rmtree(root, ignore_errors=True)
+        _remove_tree(root)
         return
+    import subprocess
+
     trash = root.with_name(root.name.replace(STAGING_PREFIX, TRASH_PREFIX, 1))
     os.replace(root, trash)
     subprocess.Popen([sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)",

@@ -15,16 +15,13 @@ with no change costs a directory listing and a few stat calls.
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import replace
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
-from . import kspay
 from .buildtypes import PUBLISHED, THEMES_DIR, BuildFailed, BuildOptions, Report
+from .early import EarlyRenderer
+from .output import Stager, finish_interrupted_commit
 from .manifest import (
     DIRECTORY_TEMPLATES,
     REFERENCE_TEMPLATES,
@@ -37,14 +34,11 @@ from .manifest import (
     reference_fingerprint,
     theme_chain,
 )
-from .early import EarlyRenderer
-from .output import Stager, finish_interrupted_commit
 
 __all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
 
 SITE_SUFFIXES = (".yaml", ".yml")
 RESERVED = ("static", "reference")  # the generator's own folders in the output
-_SLUG = re.compile(kspay.SLUG_PATTERN)
 PARALLEL_FROM = 48  # fewer changed sites than this render in-process
 CHUNK = 40  # sites per task sent to a worker
 
@@ -68,25 +62,23 @@ def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
 
     files = site_files(paths)
     sites, errors = load_sites(files)
-    problems = [str(e) for e in errors] + _name_problems(files)
+    problems = [str(e) for e in errors] + _name_problems(_named(files))
     for site in sites:
         if isinstance(site, Site) and (problem := theme_problem(site.config.theme, themes_dir)):
             problems.append(str(site.error(("theme",), problem)))
     return problems
 
 
-def _name_and_slug(full_path: str) -> tuple[str, str]:
-    """`sites/shop.yaml` -> (`shop.yaml`, `shop`), on strings: it runs per merchant."""
-    name = full_path.rpartition("/")[2]
-    return name, name.rpartition(".")[0]
+def _named(paths: list[Path]) -> list[tuple[str, str, str]]:
+    return [(str(p), p.name, p.name.rpartition(".")[0]) for p in paths]
 
 
-def _name_problems(paths: list[str] | list[Path]) -> list[str]:
-    """Output paths two files would share, and names the generator keeps for itself."""
+def _name_problems(files: list[tuple[str, str, str]]) -> list[str]:
+    """Output paths two files would share, and names the generator keeps for itself.
+    `files` are (path, file name, slug) strings: this runs for every merchant."""
     problems = []
     first: dict[str, str] = {}
-    for path in paths:
-        name, slug = _name_and_slug(str(path))
+    for path, name, slug in files:
         if slug in RESERVED:
             problems.append(f"{path}:1:1: the name {slug!r} is the generator's own folder "
                             f"in the output; rename the file")
@@ -98,14 +90,16 @@ def _name_problems(paths: list[str] | list[Path]) -> list[str]:
 
 
 def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
-          options: BuildOptions = PUBLISHED, force: bool = False,
-          jobs: int | None = None) -> Report:
+          options: BuildOptions = PUBLISHED, force: bool = False, jobs: int | None = None,
+          renderer: EarlyRenderer | None = None) -> Report:
+    """Build `sites_dir` into `out_dir`. `renderer` is a helper the caller forked early
+    (the command line does); without one, a fresh process forks it here. It is closed."""
     started = time.perf_counter()
-    renderer = EarlyRenderer.start() or _NO_RENDERER
+    helper = renderer or EarlyRenderer.start() or _NO_RENDERER
     try:
-        return _build(sites_dir, out_dir, themes_dir, options, force, jobs, renderer, started)
+        return _build(sites_dir, out_dir, themes_dir, options, force, jobs, helper, started)
     finally:
-        renderer.close()
+        helper.close()
 
 
 class _NoRenderer:
@@ -121,19 +115,20 @@ _NO_RENDERER = _NoRenderer()
 def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptions,
            force: bool, jobs: int | None, renderer: EarlyRenderer | _NoRenderer,
            started: float) -> Report:
-    finish_interrupted_commit(out_dir.resolve())
-    # Path strings, not Path objects: this runs for every merchant on every build.
+    out = out_dir.resolve()
+    finish_interrupted_commit(out)
+    # Strings, not Path objects: this runs for every merchant on every build.
     folder = str(sites_dir)
-    paths = [f"{folder}/{name}" for name in sorted(os.listdir(sites_dir))
-             if name.endswith(SITE_SUFFIXES)]
-    if not paths:
+    files = [(f"{folder}/{name}", name, name.rpartition(".")[0])
+             for name in sorted(os.listdir(folder)) if name.endswith(SITE_SUFFIXES)]
+    if not files:
         raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
-    name_problems = _name_problems(paths)
+    name_problems = _name_problems(files)
     if name_problems:
         raise BuildFailed(name_problems)
 
     # 2. Plan: what changed since the published build.
-    old = Manifest() if force else Manifest.load(out_dir.resolve())
+    old = Manifest() if force else Manifest.load(out)
     generator, options_key = generator_fingerprint(), repr(options)
     if (old.generator, old.options) != (generator, options_key):
         old = Manifest()
@@ -145,37 +140,36 @@ def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptio
             themes[name] = ThemeFiles(themes_dir, theme_chain(themes_dir, name))
         return themes[name]
 
-    site_themes: dict[str, str] = {}
-
     def site_theme(name: str) -> str:
-        if name not in site_themes:
-            site_themes[name] = theme_files(name).fingerprint(SITE_TEMPLATES)
-        return site_themes[name]
+        return theme_files(name).fingerprint(SITE_TEMPLATES)
 
-    todo, new.sites, stats = _unchanged_sites(paths, old, site_theme)
+    todo, new.sites, stats = _unchanged_sites(files, old, site_theme)
     removed = sorted(set(old.sites) - set(new.sites) - set(stats))
 
-    # 3. Render the changed sites into the staging folder.
-    with Stager(out_dir) as stage:
+    stage: Stager | None = None  # made once there is something to publish
+    try:
+        # 3. Render the changed sites into the staging folder.
         pages = 0
-        errors: list[str] = []
-        by_slug = {path.stem: path for path in todo}
-        for outcome in _render_sites(todo, stage, out_dir.resolve(), themes_dir, options, jobs,
-                                     renderer):
-            if outcome.errors:
-                errors.extend(outcome.errors)
-                continue
-            source = by_slug[outcome.slug]
-            mtime_ns, size = stats[outcome.slug]  # as planned: a later edit shows as a change
-            new.sites[outcome.slug] = SiteEntry(source.name, mtime_ns, size, outcome.yaml_digest,
-                                                outcome.theme, outcome.name, outcome.products)
-            pages += outcome.pages
-        if errors:
-            raise BuildFailed(errors)
+        if todo:
+            stage = Stager(out_dir)
+            errors: list[str] = []
+            by_slug = {path.stem: path for path in todo}
+            for outcome in _render_sites(todo, stage, out, themes_dir, options, jobs, renderer):
+                if outcome.errors:
+                    errors.extend(outcome.errors)
+                    continue
+                mtime_ns, size = stats[outcome.slug]  # as planned: a later edit is a change
+                new.sites[outcome.slug] = SiteEntry(by_slug[outcome.slug].name, mtime_ns, size,
+                                                    outcome.yaml_digest, outcome.theme,
+                                                    outcome.name, outcome.products)
+                pages += outcome.pages
+            if errors:
+                raise BuildFailed(errors)
 
         # 4. The units every site shares.
         rebuilt = len(todo)
         default = theme_files("default")
+
         def store_list() -> list[tuple[str, str, int]]:
             return [(slug, new.sites[slug].name, new.sites[slug].products)
                     for slug in sorted(new.sites)]
@@ -184,21 +178,22 @@ def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptio
         # skipped when no merchant was rendered or removed.
         new.stores = old.stores if old.stores and not todo and not removed \
             else digest(repr(store_list()))
+        in_use = _themes_in_use(new)
         shared = {
             "index.html": digest(generator, options_key, default.fingerprint(DIRECTORY_TEMPLATES),
                                  new.stores),
             "reference": digest(generator, options_key, default.fingerprint(REFERENCE_TEMPLATES),
                                 reference_fingerprint()),
             "static": digest(generator, *(f"{name}\0{theme_files(name).static_fingerprint()}"
-                                          for name in _themes_in_use(new))),
+                                          for name in in_use)),
         }
         new.units = shared
-        new.themes = {name: site_theme(name) for name in _themes_in_use(new)}
+        new.themes = {name: site_theme(name) for name in in_use}
         changed = [unit for unit, fingerprint in shared.items() if old.units.get(unit) != fingerprint]
         if changed:
+            stage = stage or Stager(out_dir)
             stores = store_list() if "index.html" in changed else []
-            args = (changed, stores, _themes_in_use(new), stage.root, out_dir.resolve(),
-                    themes_dir, options)
+            args = (changed, stores, in_use, stage.root, out, themes_dir, options)
             if renderer.pid:
                 shared_pages, written, kept = renderer.call("render_shared", *args)
             else:
@@ -213,35 +208,46 @@ def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptio
 
         # 5. Publish.
         if rebuilt or removed or new != old:
-            stage.commit(remove=removed, extra={Manifest.path_for(out_dir.resolve()): new.to_bytes()})
-        else:
+            stage = stage or Stager(out_dir)
+            stage.commit(remove=removed, extra={Manifest.path_for(out): new.to_bytes()})
+    except BaseException:
+        if stage is not None:
             stage.discard()
-    return Report(len(paths), rebuilt, pages, stage.written, stage.kept, len(removed),
+        raise
+    written, kept = (stage.written, stage.kept) if stage else (0, 0)
+    return Report(len(files), rebuilt, pages, written, kept, len(removed),
                   time.perf_counter() - started)
 
 
-def _unchanged_sites(paths: list[str], old: Manifest, site_theme: Callable[[str], str]
+def _unchanged_sites(files: list[tuple[str, str, str]], old: Manifest,
+                     site_theme: Callable[[str], str]
                      ) -> tuple[list[Path], dict[str, SiteEntry], dict[str, tuple[int, int]]]:
     """Split the merchant files into those to render and the published entries still
-    current; the stat of each file to render is taken now, before a worker reads it.
-    Strings, not Path objects, in this loop: it runs for every merchant on every build."""
+    current; the stat of each file to render is taken now, before a worker reads it."""
     todo: list[Path] = []
     current: dict[str, SiteEntry] = {}
     stats: dict[str, tuple[int, int]] = {}
-    for full in paths:
-        name, slug = _name_and_slug(full)
+    theme_current: dict[str, bool] = {}  # theme name -> its site templates are unchanged
+    published = old.sites
+    for full, name, slug in files:
         stat = os.stat(full)
-        state = (stat.st_mtime_ns, stat.st_size)
-        entry = old.sites.get(slug)
-        if entry is not None and entry.source == name and state != (entry.mtime_ns, entry.size) \
-                and stat.st_size == entry.size and digest(Path(full).read_bytes()) == entry.digest:
-            entry = replace(entry, mtime_ns=stat.st_mtime_ns)  # touched, not changed: record it
-        if entry is None or entry.source != name or state != (entry.mtime_ns, entry.size) \
-                or site_theme(entry.theme) != old.themes.get(entry.theme):
-            todo.append(Path(full))
-            stats[slug] = state
-        else:
-            current[slug] = entry
+        entry = published.get(slug)
+        if entry is not None and entry.source == name:
+            if (stat.st_mtime_ns, stat.st_size) != (entry.mtime_ns, entry.size):
+                if stat.st_size == entry.size and digest(Path(full).read_bytes()) == entry.digest:
+                    entry = entry._replace(mtime_ns=stat.st_mtime_ns)  # touched, not changed
+                else:
+                    entry = None
+            if entry is not None:
+                fresh = theme_current.get(entry.theme)
+                if fresh is None:
+                    fresh = theme_current[entry.theme] = \
+                        site_theme(entry.theme) == old.themes.get(entry.theme)
+                if fresh:
+                    current[slug] = entry
+                    continue
+        todo.append(Path(full))
+        stats[slug] = (stat.st_mtime_ns, stat.st_size)
     return todo, current, stats
 
 
@@ -262,6 +268,9 @@ def _render_sites(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: Pa
         stage.add_counts(written, kept)
         return outcomes
     renderer.close()  # many sites: the pool below uses every core
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     from . import sitebuild
 
     sitebuild.reset()

@@ -150,7 +150,7 @@ def python_verdict(name: str, raw: str) -> tuple[str, str, str]:
     return value, "pattern", ""
 
 
-JS_VERDICTS = """(items) => items.map(([name, raw]) => {
+JS_VERDICTS = r"""(items) => items.map(([name, raw]) => {
     const rules = window.KSPayRules;
     const value = rules.normalize(name, raw);
     const message = rules.problem(name, value);
