@@ -11,14 +11,17 @@ library is used here, so a rebuild with nothing to do never imports the renderer
 from __future__ import annotations
 
 import hashlib
-import json
+import marshal
 import re
 from pathlib import Path
 from typing import NamedTuple
 
 GENERATOR_DIR = Path(__file__).resolve().parent
 REFERENCE_DIR = GENERATOR_DIR / "reference"
-FORMAT = 3
+# The manifest is a cache of this build's own making, read on every build: marshal, not
+# JSON, because for 10,000 sites it reads and writes in a third of the time. A file of
+# another format, version or shape means "no manifest": everything is rendered again.
+MAGIC = b"kspay-pages manifest 4\n"
 
 _TEMPLATE_REF = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
 _ASSET_REF = re.compile(r"""asset\(\s*["']([^"']+)["']\s*\)""")
@@ -156,32 +159,27 @@ class Manifest:
 
     @staticmethod
     def path_for(out_dir: Path) -> Path:
-        return out_dir.parent / f".kspay-{out_dir.name}.manifest.json"
+        return out_dir.parent / f".kspay-{out_dir.name}.manifest"
 
     @classmethod
     def load(cls, out_dir: Path) -> Manifest:
         """The manifest of the published site; empty when there is none to trust."""
-        path = cls.path_for(out_dir)
         if not out_dir.is_dir():
             return cls()
         try:
-            data = json.loads(path.read_bytes())
-            if data.get("format") != FORMAT:
+            data = cls.path_for(out_dir).read_bytes()
+            if not data.startswith(MAGIC):
                 return cls()
+            generator, options, themes, stores, units, rows = marshal.loads(data[len(MAGIC):])
             make = SiteEntry._make
-            sites = {slug: make(row) for slug, row in data["sites"].items()}
+            sites = {slug: make(row) for slug, row in rows.items()}
             if any(len(entry) != len(SiteEntry._fields) for entry in sites.values()):
                 return cls()
-            return cls(data["generator"], data["options"], sites, dict(data["themes"]),
-                       data["stores"], dict(data["units"]))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls(generator, options, sites, dict(themes), stores, dict(units))
+        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
             return cls()
 
     def to_bytes(self) -> bytes:
-        data = {"format": FORMAT, "generator": self.generator, "options": self.options,
-                "themes": dict(sorted(self.themes.items())), "stores": self.stores,
-                "units": dict(sorted(self.units.items())),
-                "sites": {slug: self.sites[slug] for slug in sorted(self.sites)}}
-        # No indent: the C encoder, a tenth of the time for 10,000 sites. Named tuples
-        # are written as JSON arrays, the rows that `load` reads back.
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        rows = {slug: tuple(entry) for slug, entry in self.sites.items()}
+        return MAGIC + marshal.dumps((self.generator, self.options, self.themes, self.stores,
+                                      self.units, rows))

@@ -167,7 +167,7 @@ def test_failed_build_keeps_the_previous_site(tmp_path: Path) -> None:
     with pytest.raises(pipeline.BuildFailed):
         pipeline.build(sites, out)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".kspay-_site.manifest.json", "_site", "sites"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".kspay-_site.manifest", "_site", "sites"]
 
 
 def test_schema_lists_every_contract_key() -> None:

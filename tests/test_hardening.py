@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, SITES, VALID, form_values
-from generator import config, kspay, markup, pipeline, safety, yamlload
+from generator import config, kspay, markdown_safe, markup, pipeline, safety, yamlload
 
 
 # Every string a merchant file can carry, each as hostile as the validator lets it be.
@@ -183,7 +183,7 @@ def test_markdown_output_stays_on_the_allow_list(pieces: list[str]) -> None:
             allowed = markup.ALLOWED_ATTRIBUTES.get(tag.name, frozenset())
             assert set(tag.attrs) <= allowed, html
             if tag.has_attr("href"):
-                assert markup.safe_href(tag["href"]) == tag["href"], html
+                assert markdown_safe.safe_href(tag["href"]) == tag["href"], html
 
 
 # --- Content-Security-Policy ----------------------------------------------------------

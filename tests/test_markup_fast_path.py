@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import markup
+from generator import markdown_safe, markup
 
 PIECES = st.sampled_from([
     "제주 당근", "10kg", "배송은", "2~3일", "**굵게**", "*", "_", "[링크](https://a.kr)", "<b>",
@@ -19,8 +19,7 @@ PIECES = st.sampled_from([
 def test_fast_path_equals_markdown(text: str) -> None:
     fast = markup._plain_paragraphs(text)
     if fast is not None:
-        markup._MD.reset()
-        assert fast == markup._MD.convert(text)
+        assert fast == markdown_safe.convert(text)
 
 
 def test_plain_text_takes_the_fast_path() -> None:
@@ -28,3 +27,17 @@ def test_plain_text_takes_the_fast_path() -> None:
         "<p>제주 당근 10kg.\n산지에서 보냅니다.</p>\n<p>둘째 문단</p>")
     assert markup._plain_paragraphs("배송은 **2~3일**") is None
     assert markup._plain_paragraphs("") == ""
+
+
+def test_plain_text_never_imports_python_markdown() -> None:
+    """A build whose merchants write plain text does not pay for Markdown's import."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from generator import markup; "
+              "html = markup.render_markdown('제주 당근 10kg.\\n\\n둘째 문단'); "
+              "before = 'markdown' in sys.modules; markup.render_markdown('**굵게**'); "
+              "print(html, before, 'markdown' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout == "<p>제주 당근 10kg.</p>\n<p>둘째 문단</p> False True\n"
