@@ -9,6 +9,7 @@ process.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,15 +32,19 @@ def theme_assets(theme_name: str, themes_dir: Path) -> dict[str, Asset]:
 
 def page(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
          options: BuildOptions, form_action: str | None = None, **context: object) -> bytes:
+    return page_text(theme, template, depth, assets, options, form_action, **context).encode()
+
+
+def page_text(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
+              options: BuildOptions, form_action: str | None = None, **context: object) -> str:
     root = "../" * depth or "./"
     if form_action and options.form_action:
         form_action = "'self'"
     csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
            + ("connect-src 'self'; " if options.live_reload else "")
            + f"form-action {form_action or chr(39) + 'none' + chr(39)}; base-uri 'none'")
-    html = theme.render(template, root=root, csp=csp, live_reload=options.live_reload,
+    return theme.render(template, root=root, csp=csp, live_reload=options.live_reload,
                         asset=lambda name: root + assets[name].path, **context)
-    return html.encode("utf-8")
 
 
 def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
@@ -71,6 +76,11 @@ def build_sites(paths: list[Path], staging: Path, out_dir: Path, themes_dir: Pat
     return outcomes, writer.written, writer.kept
 
 
+# Stands in for the hidden fields when a product's order pages are rendered once for
+# all its variants. Random per process: no merchant text can contain it.
+_HIDDEN_FIELDS_SLOT = f"<!--kspay-hidden-fields-{os.urandom(12).hex()}-->"
+
+
 def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, Asset],
                 options: BuildOptions) -> int:
     config = site.config
@@ -81,25 +91,37 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
         notice=render_markdown(config.notice), variants=page_variants))
     count = 1
     customer = customer_fields(theme)
+    # A product's order pages (web, Android, iOS) differ only in the hidden sndRtApp.
+    # When the theme's order page does not look at the variant, it is rendered once.
+    once = render.slot_is_plain(theme, "order.html", "hidden_fields", ("variant",))
     for product in config.products:
-        description = render_markdown(product.description)
         reply_url = options.reply_url(site.slug, config.reply_url, product.slug)
+        hidden = []
         for variant in page_variants:
-            hidden = hidden_fields(config, product, variant, reply_url)
+            fields = hidden_fields(config, product, variant, reply_url)
             if variant is page_variants[0]:
-                guard(site, product.slug, hidden)  # the variants differ only in sndRtApp
+                guard(site, product.slug, fields)  # the variants differ only in sndRtApp
             elif problem := kspay.check("sndRtApp", variant.rtapp):
                 raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
-            writer.write(f"{site.slug}/{product.slug}/{variant.filename}", page(
-                theme, "order.html", 2, assets, options,
-                form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
-                product=product, description=description, variant=variant, window=window,
-                action=options.form_action or window.action, reply_url=reply_url,
-                hidden_fields=Markup(theme.render("_hidden_fields.html", hidden=hidden)),
-                customer_fields=customer,
-                paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
-                installments=kspay.installment_string(config.installments, product.amount),
-                installment_min=kspay.INSTALLMENT_MIN_AMOUNT))
+            hidden.append(Markup(theme.render("_hidden_fields.html", hidden=fields)))
+        context = dict(
+            form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
+            product=product, description=render_markdown(product.description), window=window,
+            action=options.form_action or window.action, reply_url=reply_url,
+            customer_fields=customer,
+            paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
+            installments=kspay.installment_string(config.installments, product.amount),
+            installment_min=kspay.INSTALLMENT_MIN_AMOUNT)
+        pieces = page_text(theme, "order.html", 2, assets, options,
+                           hidden_fields=Markup(_HIDDEN_FIELDS_SLOT), **context
+                           ).split(_HIDDEN_FIELDS_SLOT) if once else []
+        for variant, fields_html in zip(page_variants, hidden):
+            if len(pieces) == 2:
+                html = f"{pieces[0]}{fields_html}{pieces[1]}".encode()
+            else:  # the theme uses the variant, or shows the fields other than once
+                html = page(theme, "order.html", 2, assets, options, variant=variant,
+                            hidden_fields=fields_html, **context)
+            writer.write(f"{site.slug}/{product.slug}/{variant.filename}", html)
             count += 1
     return count
 
@@ -183,6 +205,7 @@ def write_static(writer: UnitWriter, theme_names: list[str], themes_dir: Path) -
 def reset() -> None:
     """Forget themes and assets read by an earlier build in this process: files change."""
     render.load_theme.cache_clear()
+    render.slot_is_plain.cache_clear()
     theme_assets.cache_clear()
     customer_fields.cache_clear()
     theme_problem.cache_clear()

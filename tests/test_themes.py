@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, VALID, soup
+from conftest import ROOT, VALID, form_values, soup
 from generator import pipeline
 
 
@@ -61,3 +61,74 @@ def test_a_missing_template_names_every_folder_searched(tmp_path: Path, themes: 
     [message] = failed.value.errors
     assert message.endswith(f"theme: unable to load order.html from {themes.resolve()}/carrot/templates, "
                             f"{themes.resolve()}/default/templates")
+
+
+APPS = 'apps:\n  android: true\n  ios_scheme: "shop://pay"\n'
+VARIANT_PAGES = ("index.html", "android.html", "ios.html")
+
+
+def order_theme(themes: Path, name: str, order_html: str) -> None:
+    """A theme that extends default with its own order.html only (same assets)."""
+    folder = themes / name
+    (folder / "templates").mkdir(parents=True)
+    (folder / "theme.yaml").write_text("extends: default\n", encoding="utf-8")
+    (folder / "templates" / "order.html").write_text(order_html, encoding="utf-8")
+
+
+def build_apps(tmp_path: Path, themes: Path, theme: str) -> Path:
+    sites = tmp_path / f"sites-{theme}"
+    sites.mkdir()
+    (sites / "shop.yaml").write_text(VALID + APPS + f"theme: {theme}\n", encoding="utf-8")
+    out = tmp_path / f"_site-{theme}"
+    pipeline.build(sites, out, themes)
+    return out / "shop" / "carrot-10kg"
+
+
+def test_pages_rendered_once_for_all_variants_equal_pages_rendered_one_by_one(
+        tmp_path: Path, themes: Path) -> None:
+    """The default order page never names the variant, so it is rendered once per
+    product and the hidden fields filled in; a theme that names it (here in a branch
+    that prints nothing) is rendered per variant. The bytes must be the same."""
+    default = (themes / "default" / "templates" / "order.html").read_text(encoding="utf-8")
+    order_theme(themes, "per-variant", default + "{% if false %}{{ variant }}{% endif %}")
+    once = build_apps(tmp_path, themes, "default")
+    one_by_one = build_apps(tmp_path, themes, "per-variant")
+    rtapps = []
+    for name in VARIANT_PAGES:
+        assert (once / name).read_bytes() == (one_by_one / name).read_bytes(), name
+        rtapps.append(form_values(soup(once / name))["sndRtApp"])
+    assert rtapps == ["", "android", "shop://pay"]
+
+
+def test_a_theme_that_shows_the_variant_gets_each_pages_own(tmp_path: Path, themes: Path) -> None:
+    default = (themes / "default" / "templates" / "order.html").read_text(encoding="utf-8")
+    order_theme(themes, "labelled", default.replace(
+        "<h1>{{ product.name }}</h1>", '<h1>{{ product.name }}</h1><p class="app">{{ variant.label }}</p>'))
+    pages = build_apps(tmp_path, themes, "labelled")
+    seen = [(soup(pages / name).find("p", class_="app").text,
+             form_values(soup(pages / name))["sndRtApp"]) for name in VARIANT_PAGES]
+    assert seen == [("모바일 웹", ""), ("Android 앱", "android"), ("iOS 앱", "shop://pay")]
+
+
+@pytest.mark.parametrize(("order_html", "plain"), [
+    ("{{ hidden_fields }}", True),
+    ("{% include 'part.html' %}", True),
+    ("<p>{{ hidden_fields }}</p>{{ hidden_fields }}", True),
+    ("{{ hidden_fields|length }}", False),
+    ("{% if hidden_fields %}x{% endif %}", False),
+    ("{% set hidden_fields = 1 %}{{ hidden_fields }}", False),
+    ("{{ variant.label }}{{ hidden_fields }}", False),
+    ("{% if variant is defined %}x{% endif %}", False),
+    ("{% include 'names-variant.html' %}", False),
+    ("{% include name %}", False),
+])
+def test_which_order_pages_are_rendered_once(tmp_path: Path, order_html: str, plain: bool) -> None:
+    from generator import render
+
+    templates = tmp_path / "themes" / "t" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "order.html").write_text(order_html, encoding="utf-8")
+    (templates / "part.html").write_text("<div>{{ hidden_fields }}</div>", encoding="utf-8")
+    (templates / "names-variant.html").write_text("{{ variant.key }}", encoding="utf-8")
+    theme = render.load_theme("t", tmp_path / "themes")
+    assert render.slot_is_plain(theme, "order.html", "hidden_fields", ("variant",)) is plain
