@@ -26,7 +26,7 @@ MAGIC = b"kspay-pages manifest 4\n"
 _TEMPLATE_REF = re.compile(r"""\{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
 _ASSET_REF = re.compile(r"""asset\(\s*["']([^"']+)["']\s*\)""")
 
-SITE_TEMPLATES = ("store.html", "order.html", "_hidden_fields.html", "_customer_fields.html")
+SITE_TEMPLATES = ("store.html", "order.html", "_customer_fields.html")
 DIRECTORY_TEMPLATES = ("directory.html",)
 REFERENCE_TEMPLATES = ("reference/index.html", "reference/table.html", "reference/faq.html")
 

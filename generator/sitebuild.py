@@ -18,7 +18,7 @@ from markupsafe import Markup
 from . import kspay, render
 from .buildtypes import BuildFailed, BuildOptions, SiteOutcome
 from .config import Site, load_site
-from .form import customer_inputs, hidden_fields, variants
+from .form import customer_inputs, hidden_fields, hidden_inputs, variants
 from .manifest import digest
 from .markup import render_markdown
 from .output import UnitWriter
@@ -103,7 +103,7 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
                 guard(site, product.slug, fields)  # the variants differ only in sndRtApp
             elif problem := kspay.check("sndRtApp", variant.rtapp):
                 raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
-            hidden.append(Markup(theme.render("_hidden_fields.html", hidden=fields)))
+            hidden.append(hidden_inputs(fields))
         context = dict(
             form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
             product=product, description=render_markdown(product.description), window=window,
