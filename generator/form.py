@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import kspay
 from .config import Product, SiteConfig
@@ -78,8 +78,15 @@ def hidden_inputs(fields: list[tuple[str, str]]) -> Markup:
     """The hidden inputs themselves. The generator writes them, not a theme template: they
     are KSPay's contract, which a theme must not be able to change, and at six order
     pages a merchant they were a fifth of the build's time as a template."""
-    return Markup("".join(f'  <input type="hidden" name="{escape(name)}" value="{escape(value)}">\n'
-                          for name, value in fields))
+    return Markup("".join(f'  <input type="hidden" name="{escape_text(name)}" '  # noqa: S704
+                          f'value="{escape_text(value)}">\n' for name, value in fields))
+
+
+def escape_text(text: str) -> str:
+    """markupsafe.escape for a plain string, without its per-call wrapping: the same
+    five characters, the same entities (tests hold the two equal)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("'", "&#39;").replace('"', "&#34;"))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ PRESCAN_FROM_CHARS = 2_000
 _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 MAX_NUMBER_CHARS = 100
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"
+_STR_TAG = "tag:yaml.org,2002:str"
 _MAPPING_TAG = "tag:yaml.org,2002:map"
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -101,6 +102,8 @@ class _Walker:
                 raise YamlError(_mark(node), path, f"unsupported YAML tag {node.tag!r}")
             return [self.walk(item, path + (i,)) for i, item in enumerate(node.value)]
         self.doc.scalar_text[path] = str(node.value)
+        if node.tag == _STR_TAG:
+            return node.value  # what SafeConstructor makes of it, without its dispatch
         if node.tag == "tag:yaml.org,2002:timestamp":
             return str(node.value)  # no key takes a date: keep the text for the message
         if node.tag not in _SCALAR_TAGS:

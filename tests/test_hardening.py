@@ -445,3 +445,13 @@ def test_a_theme_with_a_symlink_to_outside_stops_the_build(tmp_path: Path) -> No
     assert "default/static/extra.css is a symlink to" in error and "outside" in error
     assert not (tmp_path / "_site").exists()
     assert any("extra.css is a symlink" in e for e in pipeline.check([sites], themes_dir=themes))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text())
+def test_hidden_input_escaping_is_markupsafes(text: str) -> None:
+    from markupsafe import escape
+
+    from generator import form
+
+    assert form.escape_text(text) == str(escape(text))
