@@ -3,20 +3,24 @@
     python bench/run.py                 # N = 1,000 and 10,000, 3 runs each
     python bench/run.py --sizes 1000 --runs 5
 
-Each figure is the median over runs of a whole `kspay-pages build` process (interpreter
-start included), as a merchant runs it. Peak RSS is the largest single process: the
-build or one of its workers. Merchants come from bench/synth.py (seeded), each with two
-products and both app variants: 7 pages per merchant, plus 8 shared pages.
+Each figure is the median over runs of the README's own command, `python build.py
+build --sites ... --out ...`, as a whole process (interpreter start included). Peak RSS
+is the largest single process: the build, its renderer helper or one of its workers
+(the kernel's figure for the build and the children it waited for). Merchants come from
+bench/synth.py (seeded), each with two products and both app variants: 7 pages per
+merchant, plus 8 shared pages.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,24 +30,25 @@ sys.path.insert(0, str(HERE))
 
 from synth import write_sites  # noqa: E402
 
-# Runs one build in a fresh interpreter and reports its own and its workers' peak RSS.
-CHILD = """
-import json, resource, sys
-from pathlib import Path
-from generator import pipeline
-report = pipeline.build(Path(sys.argv[1]), Path(sys.argv[2]), force=sys.argv[3] == "force")
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(json.dumps({"pages": report.pages, "peak_kib": peak}))
-"""
+_PAGES = re.compile(r": (?:(\d+) page\(s\) rendered|nothing changed)")
 
 
-def run_build(sites: Path, out: Path, force: bool = False) -> tuple[float, dict]:
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CHILD, str(sites), str(out),
-                           "force" if force else "plain"], cwd=ROOT, check=True,
-                          capture_output=True, text=True)
-    return time.perf_counter() - started, json.loads(done.stdout)
+def run_build(sites: Path, out: Path) -> tuple[float, int, int]:
+    """Seconds, pages rendered and peak RSS (KiB) of one build command."""
+    with tempfile.TemporaryFile() as output:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "build",
+                                    "--sites", str(sites), "--out", str(out)],
+                                   cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read().decode("utf-8", "replace")
+    found = _PAGES.search(text)
+    if process.returncode != 0 or found is None:
+        raise SystemExit(f"build failed ({process.returncode}):\n{text}")
+    return seconds, int(found.group(1) or 0), usage.ru_maxrss
 
 
 def clear_outputs(folder: Path) -> None:
@@ -63,20 +68,19 @@ def measure(count: int, runs: int, work: Path) -> dict[str, float]:
     full, noop, change, peaks, pages = [], [], [], [], 0
     for run in range(runs):  # a clean full build, each into a new folder
         out = work / f"n{count}" / f"_site{run}"
-        seconds, info = run_build(sites, out)
+        seconds, pages, peak = run_build(sites, out)
         full.append(seconds)
-        peaks.append(info["peak_kib"])
-        pages = info["pages"]
+        peaks.append(peak)
     for _ in range(runs):
-        seconds, info = run_build(sites, out)
-        assert info["pages"] == 0, info
+        seconds, rendered, _ = run_build(sites, out)
+        assert rendered == 0, rendered
         noop.append(seconds)
     target = sites / "m00042.yaml"
     original = target.read_text(encoding="utf-8")
     for run in range(runs):
         target.write_text(original.replace("산지에서", f"산지에서 {run}"), encoding="utf-8")
-        seconds, info = run_build(sites, out)
-        assert info["pages"] == 7, info  # that merchant's pages; the directory is unchanged
+        seconds, rendered, _ = run_build(sites, out)
+        assert rendered == 7, rendered  # that merchant's pages; the directory is unchanged
         change.append(seconds)
     target.write_text(original, encoding="utf-8")
     full_s = statistics.median(full)

@@ -94,6 +94,9 @@ def _build(sites: Path, out: Path, force: bool, jobs: int | None,
         report = pipeline.build(sites, out, force=force, jobs=jobs, renderer=renderer)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
+    except OSError as exc:  # the disk is full, a folder is read-only, ...
+        return _fail([f"{out}: cannot write the site: {exc.strerror or exc}"
+                      + (f" ({exc.filename})" if exc.filename else "")])
     print(report.summary(out))
     return 0
 

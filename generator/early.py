@@ -51,12 +51,15 @@ class EarlyRenderer:
         pickle.dump((name, args), self._requests, pickle.HIGHEST_PROTOCOL)
         self._requests.flush()
         try:
-            status, value = pickle.load(self._replies)
+            status, value, trace = pickle.load(self._replies)
         except EOFError:
-            status, value = "error", "it exited without an answer"
-        if status != "ok":
-            raise RuntimeError(f"the renderer process failed:\n{value}")
-        return value
+            status, value, trace = "error", None, "it exited without an answer"
+        if status == "ok":
+            return value
+        if isinstance(value, Exception):  # e.g. OSError: the disk is full
+            value.add_note(f"in the renderer process:\n{trace}")
+            raise value
+        raise RuntimeError(f"the renderer process failed:\n{trace}")
 
     def close(self) -> None:
         """Stop the helper now: done, or not needed (it may still be importing)."""
@@ -86,8 +89,12 @@ def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
         except EOFError:
             return
         try:
-            reply = ("ok", getattr(sitebuild, name)(*args))
-        except BaseException:  # noqa: BLE001 - reported to the parent, which raises
-            reply = ("error", traceback.format_exc())
-        pickle.dump(reply, replies, pickle.HIGHEST_PROTOCOL)
+            reply = ("ok", getattr(sitebuild, name)(*args), "")
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+            reply = ("error", exc, traceback.format_exc())
+        try:
+            data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - an exception that does not pickle: its text
+            data = pickle.dumps(("error", None, reply[2]), pickle.HIGHEST_PROTOCOL)
+        replies.write(data)
         replies.flush()

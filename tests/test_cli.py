@@ -99,3 +99,18 @@ def test_one_change_rebuild_renders_in_the_early_process(tmp_path: Path) -> None
     assert result.stdout == "2 False False\n", result.stderr
     page = (tmp_path / "out" / "kspay-test" / "carrot-10kg" / "index.html").read_text(encoding="utf-8")
     assert 'name="sndAmount" value="1004"' in page
+
+
+def test_a_full_disk_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch, capsys) -> None:
+    from generator import cli, output
+
+    def full(self: output.UnitWriter, relpath: str, data: bytes) -> None:
+        raise OSError(28, "No space left on device", relpath)
+
+    monkeypatch.setattr(output.UnitWriter, "write", full)
+    out = tmp_path / "_site"
+    assert cli.main(["build", "--sites", str(SITES), "--out", str(out)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(f"{out}: cannot write the site: No space left on device (")
+    assert lines[1:] == ["1 error(s); nothing was written"]
+    assert not out.exists()
