@@ -10,6 +10,7 @@ would cost the build 15 ms of imports.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -81,7 +82,10 @@ def _serve(requests: IO[bytes], replies: IO[bytes]) -> None:
     import pickle
     import traceback
 
+    gc.disable()  # importing makes many objects and no garbage: no passes over them
     from . import sitebuild  # the slow part, while the parent plans
+
+    gc.enable()
 
     while True:
         try:
