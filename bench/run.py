@@ -89,12 +89,23 @@ def measure(count: int, runs: int, work: Path) -> dict[str, float]:
             "peak_rss_mb": max(peaks) / 1024}
 
 
+def calibration() -> float:
+    """Seconds for a fixed pure-Python loop in a fresh interpreter: this machine's speed
+    varies by 2x or more over a day, so every table is printed with it."""
+    loop = "import time; t = time.perf_counter(); s = 0\nfor i in range(10_000_000): s += i\n" \
+           "print(time.perf_counter() - t)"
+    runs = [float(subprocess.run([sys.executable, "-c", loop], capture_output=True, text=True,
+                                 check=True).stdout) for _ in range(3)]
+    return statistics.median(runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--work", type=Path, default=HERE / "out")
     args = parser.parse_args()
+    before = calibration()
     print(f"{'merchants':>9} {'pages':>7} {'full s':>7} {'pages/s':>8} {'no-op s':>8} "
           f"{'1-change s':>10} {'peak MB':>8}")
     for count in args.sizes:  # outputs of an earlier, interrupted run must not be timed
@@ -107,6 +118,8 @@ def main() -> None:
               f"{r['noop_s']:>8.3f} {r['one_change_s']:>10.3f} {r['peak_rss_mb']:>8.1f}", flush=True)
     for count in args.sizes:
         clear_outputs(args.work / f"n{count}")
+    print(f"calibration: a 10,000,000-step Python loop took {before:.2f} s before the runs "
+          f"and {calibration():.2f} s after (median of 3 each)")
 
 
 if __name__ == "__main__":
