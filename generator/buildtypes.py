@@ -7,7 +7,7 @@ Named tuples, not dataclasses: a rebuild with nothing to do imports this module,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 
@@ -32,6 +32,18 @@ class BuildOptions(NamedTuple):
 
 
 PUBLISHED = BuildOptions()
+
+
+class CheckedSite(NamedTuple):
+    """A merchant file after validation: its errors, or its config as plain objects
+    (`config.plain`), which a process without pydantic can render."""
+
+    slug: str
+    source: Path
+    config: Any = None  # the SiteConfig's fields as SimpleNamespace / list / dict
+    errors: tuple[str, ...] = ()
+    yaml_digest: str = ""
+    theme_at: str = ""  # "file:line:col: theme", for a theme error found when rendering
 
 
 class SiteOutcome(NamedTuple):

@@ -1,7 +1,7 @@
 """Command line: kspay-pages build | check | serve | schema | new.
 
-A build starts its renderer helper (`early.EarlyRenderer`) before anything else is
-imported, so that the helper's imports overlap this process's own and its planning.
+A build starts its helper processes (`early.EarlyHelpers`) before anything else is
+imported, so that their imports overlap this process's own and its planning.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from .early import EarlyRenderer
+from .early import EarlyHelpers
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -20,15 +20,15 @@ COMMANDS = ("build", "check", "serve", "schema", "new")
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     builds = not argv or argv[0] == "build" or argv[0] not in COMMANDS
-    renderer = EarlyRenderer.start() if builds else None
+    helpers = EarlyHelpers.start() if builds else None
     try:
-        return _main(argv, renderer)
+        return _main(argv, helpers)
     finally:
-        if renderer is not None:
-            renderer.close()
+        if helpers is not None:
+            helpers.close()
 
 
-def _main(argv: list[str], renderer: EarlyRenderer | None) -> int:
+def _main(argv: list[str], helpers: EarlyHelpers | None) -> int:
     import argparse
     from pathlib import Path
 
@@ -63,7 +63,7 @@ def _main(argv: list[str], renderer: EarlyRenderer | None) -> int:
     if command == "build" and args.command is None:
         args = parser.parse_args(["build", *argv])
     if command == "build":
-        return _build(args.sites, args.out, args.force, args.jobs, renderer)
+        return _build(args.sites, args.out, args.force, args.jobs, helpers)
     if command == "check":
         return _check(args.paths)
     if command == "serve":
@@ -87,11 +87,11 @@ def _fail(errors: list[str]) -> int:
 
 
 def _build(sites: Path, out: Path, force: bool, jobs: int | None,
-           renderer: EarlyRenderer | None) -> int:
+           helpers: EarlyHelpers | None) -> int:
     from . import pipeline
 
     try:
-        report = pipeline.build(sites, out, force=force, jobs=jobs, renderer=renderer)
+        report = pipeline.build(sites, out, force=force, jobs=jobs, helpers=helpers)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
     except OSError as exc:  # the disk is full, a folder is read-only, ...

@@ -11,8 +11,12 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from typing import TYPE_CHECKING
+
 from . import kspay
-from .config import Product, SiteConfig
+
+if TYPE_CHECKING:  # the renderer helper imports this module, never pydantic
+    from .config import Product, SiteConfig
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .buildtypes import PUBLISHED, THEMES_DIR, BuildFailed, BuildOptions, Report
-from .early import EarlyRenderer
+from .early import EarlyHelpers
 from .output import Stager, finish_interrupted_commit
 from .manifest import (
     DIRECTORY_TEMPLATES,
@@ -92,29 +92,21 @@ def _name_problems(files: list[tuple[str, str, str]]) -> list[str]:
 
 def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
           options: BuildOptions = PUBLISHED, force: bool = False, jobs: int | None = None,
-          renderer: EarlyRenderer | None = None) -> Report:
-    """Build `sites_dir` into `out_dir`. `renderer` is a helper the caller forked early
-    (the command line does); without one, a fresh process forks it here. It is closed."""
+          helpers: EarlyHelpers | None = None) -> Report:
+    """Build `sites_dir` into `out_dir`. `helpers` are processes the caller forked early
+    (the command line does); without them, a fresh process forks them here. They are
+    closed when the build ends."""
     started = time.perf_counter()
-    helper = renderer or EarlyRenderer.start() or _NO_RENDERER
+    helpers = helpers or EarlyHelpers.start()
     try:
-        return _build(sites_dir, out_dir, themes_dir, options, force, jobs, helper, started)
+        return _build(sites_dir, out_dir, themes_dir, options, force, jobs, helpers, started)
     finally:
-        helper.close()
-
-
-class _NoRenderer:
-    pid = 0
-
-    def close(self) -> None:
-        pass
-
-
-_NO_RENDERER = _NoRenderer()
+        if helpers is not None:
+            helpers.close()
 
 
 def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptions,
-           force: bool, jobs: int | None, renderer: EarlyRenderer | _NoRenderer,
+           force: bool, jobs: int | None, helpers: EarlyHelpers | None,
            started: float) -> Report:
     out = out_dir.resolve()
     finish_interrupted_commit(out)
@@ -155,7 +147,7 @@ def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptio
             stage = Stager(out_dir)
             errors: list[str] = []
             by_slug = {path.stem: path for path in todo}
-            for outcome in _render_sites(todo, stage, out, themes_dir, options, jobs, renderer):
+            for outcome in _render_sites(todo, stage, out, themes_dir, options, jobs, helpers):
                 if outcome.errors:
                     errors.extend(outcome.errors)
                     continue
@@ -195,8 +187,8 @@ def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptio
             stage = stage or Stager(out_dir)
             stores = store_list() if "index.html" in changed else []
             args = (changed, stores, in_use, stage.root, out, themes_dir, options)
-            if renderer.pid:
-                shared_pages, written, kept = renderer.call("render_shared", *args)
+            if helpers is not None and helpers.alive:
+                shared_pages, written, kept = helpers.renderer.call("render_shared", *args)
             else:
                 from . import sitebuild
 
@@ -258,21 +250,24 @@ def _themes_in_use(manifest: Manifest) -> list[str]:
 
 def _render_sites(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: Path,
                   options: BuildOptions, jobs: int | None,
-                  renderer: EarlyRenderer | _NoRenderer) -> list:
+                  helpers: EarlyHelpers | None) -> list:
     if not todo:
         return []
     workers = jobs or os.cpu_count() or 1
     small = workers == 1 or len(todo) < PARALLEL_FROM
-    if small and isinstance(renderer, EarlyRenderer) and renderer.pid:
-        outcomes, written, kept = renderer.call("build_sites", todo, stage.root, out_dir,
-                                                themes_dir, options)
+    if small and helpers is not None:
+        checked = helpers.validator.call("check_sites", todo)
+        outcomes, written, kept = helpers.renderer.call("render_checked_sites", checked,
+                                                        stage.root, out_dir, themes_dir, options)
         stage.add_counts(written, kept)
         return outcomes
-    renderer.close()  # many sites: the pool below uses every core
+    if helpers is not None:
+        helpers.close()  # many sites: the pool below uses every core
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     from . import sitebuild
+    from . import sitecheck  # noqa: F401 - imported before the workers fork: they inherit it
 
     sitebuild.reset()
     if small:

@@ -3,7 +3,8 @@
 Everything here may run in a build worker process: inputs are paths and plain values,
 pages go straight into the staging folder through a `UnitWriter`, and what comes back
 is a small picklable summary. Themes and their compiled templates are cached per
-process.
+process. A site is rendered from a `CheckedSite` (plain objects): this module never
+imports pydantic, so the build's renderer helper imports only jinja2 (`early`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import kspay, render
-from .buildtypes import BuildFailed, BuildOptions, SiteOutcome
-from .config import Site, load_site
+from .buildtypes import THEMES_DIR, BuildFailed, BuildOptions, CheckedSite, SiteOutcome
 from .form import customer_inputs, hidden_fields, hidden_inputs, variants
-from .manifest import digest
 from .markup import render_markdown
 from .output import UnitWriter
 from .render import Asset, Theme
@@ -47,32 +46,42 @@ def page_text(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
                         asset=lambda name: root + assets[name].path, **context)
 
 
-def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
-               options: BuildOptions) -> SiteOutcome:
-    """Validate one merchant file and stage its folder; errors instead of pages if bad."""
-    slug = path.stem
-    loaded = load_site(path)
-    if not isinstance(loaded, Site):
-        return SiteOutcome(slug, tuple(str(e) for e in loaded))
-    if problem := theme_problem(loaded.config.theme, themes_dir):
-        return SiteOutcome(slug, (str(loaded.error(("theme",), problem)),))
+def render_checked(checked: CheckedSite, writer: UnitWriter, themes_dir: Path,
+                   options: BuildOptions) -> SiteOutcome:
+    """Stage one validated merchant's folder; its errors instead if it has any."""
+    if checked.errors:
+        return SiteOutcome(checked.slug, checked.errors)
+    config = checked.config
+    if problem := theme_problem(config.theme, themes_dir):
+        return SiteOutcome(checked.slug, (f"{checked.theme_at}: {problem}",))
     try:
-        theme = render.load_theme(loaded.config.theme, themes_dir)
-        pages = render_site(writer, loaded, theme, theme_assets(theme.name, themes_dir), options)
+        theme = render.load_theme(config.theme, themes_dir)
+        pages = render_site(writer, checked, theme, theme_assets(theme.name, themes_dir), options)
     except render.ThemeError as exc:
-        return SiteOutcome(slug, (str(loaded.error(("theme",), str(exc))),))
+        return SiteOutcome(checked.slug, (f"{checked.theme_at}: {exc}",))
     except BuildFailed as exc:
-        return SiteOutcome(slug, tuple(exc.errors))
-    config = loaded.config
-    return SiteOutcome(slug, (), digest(loaded.data), config.theme, config.store.name,
+        return SiteOutcome(checked.slug, tuple(exc.errors))
+    return SiteOutcome(checked.slug, (), checked.yaml_digest, config.theme, config.store.name,
                        len(config.products), pages)
+
+
+def render_checked_sites(sites: list[CheckedSite], staging: Path, out_dir: Path,
+                         themes_dir: Path, options: BuildOptions
+                         ) -> tuple[list[SiteOutcome], int, int]:
+    """Sites validated elsewhere (the validator helper): outcomes, files written and kept."""
+    writer = UnitWriter(staging, out_dir)
+    outcomes = [render_checked(site, writer, themes_dir, options) for site in sites]
+    return outcomes, writer.written, writer.kept
 
 
 def build_sites(paths: list[Path], staging: Path, out_dir: Path, themes_dir: Path,
                 options: BuildOptions) -> tuple[list[SiteOutcome], int, int]:
-    """A worker's share of the sites: their outcomes and the files written and kept."""
+    """A worker's share of the sites, validated and rendered here: outcomes and the
+    files written and kept."""
+    from .sitecheck import check_site
+
     writer = UnitWriter(staging, out_dir)
-    outcomes = [build_site(path, writer, themes_dir, options) for path in paths]
+    outcomes = [render_checked(check_site(path), writer, themes_dir, options) for path in paths]
     return outcomes, writer.written, writer.kept
 
 
@@ -81,7 +90,7 @@ def build_sites(paths: list[Path], staging: Path, out_dir: Path, themes_dir: Pat
 _HIDDEN_FIELDS_SLOT = f"<!--kspay-hidden-fields-{os.urandom(12).hex()}-->"
 
 
-def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, Asset],
+def render_site(writer: UnitWriter, site: CheckedSite, theme: Theme, assets: dict[str, Asset],
                 options: BuildOptions) -> int:
     config = site.config
     window = kspay.WINDOWS[config.window]
@@ -93,7 +102,7 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
     customer = customer_fields(theme)
     # A product's order pages (web, Android, iOS) differ only in the hidden sndRtApp.
     # When the theme's order page does not look at the variant, it is rendered once.
-    once = render.slot_is_plain(theme, "order.html", "hidden_fields", ("variant",))
+    once = order_renders_once(theme)
     for product in config.products:
         reply_url = options.reply_url(site.slug, config.reply_url, product.slug)
         hidden = []
@@ -131,7 +140,7 @@ _PAY_TIME = {f.name: f.example for f in kspay.FIELDS
              if f.set_by in ("customer", "order_prefix (page script)")}
 
 
-def guard(site: Site, product_slug: str, hidden: list[tuple[str, str]]) -> None:
+def guard(site: CheckedSite, product_slug: str, hidden: list[tuple[str, str]]) -> None:
     """Never write a form that KSPay would refuse: the config checks should make this
     unreachable; if they miss a case, the build stops here instead of a customer."""
     problems = kspay.form_problems({**dict(hidden), **_PAY_TIME})
@@ -218,12 +227,33 @@ def customer_fields(theme: Theme) -> Markup:
     return Markup(theme.render("_customer_fields.html", inputs=customer_inputs()))
 
 
+def warm_up() -> None:
+    """What the renderer helper does while the validator helper still imports: compile
+    the default theme and import Python-Markdown, both needed by most merchants."""
+    try:
+        from . import markdown_safe  # noqa: F401
+
+        warm(THEMES_DIR)
+    except Exception:  # noqa: BLE001 - a broken theme is reported when it is rendered
+        reset()
+
+
 def warm(themes_dir: Path) -> None:
-    """Compile the default theme's templates before worker processes are forked."""
+    """Everything a site's pages need of the default theme, done once before worker
+    processes are forked (or while the validator helper imports): its checks, compiled
+    templates, assets and customer inputs."""
+    theme_problem("default", themes_dir)
     theme = render.load_theme("default", themes_dir)
     for name in ("store.html", "order.html"):
         theme.env.get_template(name)
     theme_assets("default", themes_dir)
+    customer_fields(theme)
+    order_renders_once(theme)
+
+
+def order_renders_once(theme: Theme) -> bool:
+    """Whether the theme's order page can be rendered once for all of a product's variants."""
+    return render.slot_is_plain(theme, "order.html", "hidden_fields", ("variant",))
 
 
 @functools.cache

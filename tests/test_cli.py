@@ -114,3 +114,30 @@ def test_a_full_disk_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch, c
     assert lines[0].startswith(f"{out}: cannot write the site: No space left on device (")
     assert lines[1:] == ["1 error(s); nothing was written"]
     assert not out.exists()
+
+
+def test_errors_found_by_the_helper_processes_are_those_found_in_process(
+        tmp_path: Path, monkeypatch) -> None:
+    """A fresh build validates in one helper and renders in another; a config error (the
+    validator) and a theme error (the renderer) read exactly as in a single process."""
+    import shutil
+
+    import pytest
+
+    from generator import pipeline, sitebuild  # noqa: F401 - in this process: no helpers
+
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES, sites)
+    test_file, jeju = sites / "kspay-test.yaml", sites / "jeju-orchard.yaml"
+    test_file.write_text(test_file.read_text(encoding="utf-8").replace(
+        "amount: 1003", 'amount: "1003"'), encoding="utf-8")
+    jeju.write_text(jeju.read_text(encoding="utf-8") + "theme: carrot\n", encoding="utf-8")
+    fresh = run("build", "--sites", "sites", "--out", "_site", cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(pipeline.BuildFailed) as failed:
+        pipeline.build(Path("sites"), Path("_other"))
+    assert fresh.returncode == 1
+    assert fresh.stderr.splitlines() == [*failed.value.errors, "2 error(s); nothing was written"]
+    assert [e.split(":")[0:3] for e in failed.value.errors] == [
+        ["sites/jeju-orchard.yaml", "42", "8"], ["sites/kspay-test.yaml", "25", "13"]]
+    assert not (tmp_path / "_site").exists()
