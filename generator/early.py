@@ -23,15 +23,13 @@ from typing import IO, Any
 class Helper:
     """One forked process that imports `module` and runs its functions on request."""
 
-    def __init__(self, module: str, nice: int = 0) -> None:
+    def __init__(self, module: str) -> None:
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the helper: never return into the parent's code
             status = 1
             try:
-                if nice:
-                    os.nice(nice)
                 os.close(request_write)
                 os.close(reply_read)
                 with os.fdopen(request_read, "rb") as requests, \
@@ -83,9 +81,7 @@ class EarlyHelpers:
 
     def __init__(self) -> None:
         self.validator = Helper("generator.sitecheck")
-        # The renderer is ready long before the validator: niced, it leaves the cores to
-        # the validator and the planning build, which finish last.
-        self.renderer = Helper("generator.sitebuild", nice=10)
+        self.renderer = Helper("generator.sitebuild")
         self.alive = True
 
     @classmethod

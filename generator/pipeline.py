@@ -167,10 +167,14 @@ def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptio
             return [(slug, new.sites[slug].name, new.sites[slug].products)
                     for slug in sorted(new.sites)]
 
-        # The directory page depends on every store's name: hashing 10,000 of them is
-        # skipped when no merchant was rendered or removed.
-        new.stores = old.stores if old.stores and not todo and not removed \
-            else digest(repr(store_list()))
+        # The directory page depends on every store's slug, name and product count:
+        # hashing 10,000 of them is skipped when no merchant came or went and none of
+        # those rendered changed its name or product count.
+        listed_as_before = old.stores and not removed and all(
+            (entry := old.sites.get(slug)) is not None
+            and (entry.name, entry.products) == (new.sites[slug].name, new.sites[slug].products)
+            for slug in stats)
+        new.stores = old.stores if listed_as_before else digest(repr(store_list()))
         in_use = _themes_in_use(new)
         shared = {
             "index.html": digest(generator, options_key, default.fingerprint(DIRECTORY_TEMPLATES),

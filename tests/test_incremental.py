@@ -79,6 +79,18 @@ def test_store_name_change_also_renders_the_directory(work: tuple[Path, Path, Pa
     assert diff["changed"] == {"index.html", "kspay-test/index.html", "kspay-test/carrot-10kg/index.html"}
 
 
+def test_a_new_product_also_renders_the_directory(work: tuple[Path, Path, Path]) -> None:
+    """The directory shows each store's product count: it changes with it, and only then."""
+    path = work[0] / "kspay-test.yaml"
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "  - slug: carrot-5kg\n    name: 당근5kg\n    amount: 1004\n", encoding="utf-8")
+    report, diff = rebuild(work)
+    assert report.pages == 4  # store, two order pages, directory
+    assert diff["changed"] == {"index.html", "kspay-test/index.html"}
+    assert diff["added"] == {"kspay-test/carrot-5kg/index.html"}
+    assert "상품 2개" in (work[2] / "index.html").read_text(encoding="utf-8")
+
+
 def test_order_template_change_renders_order_and_store_pages_only(work: tuple[Path, Path, Path]) -> None:
     template = work[1] / "default" / "templates" / "order.html"
     template.write_text(template.read_text(encoding="utf-8").replace(
