@@ -15,9 +15,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .yamlload import Document, Mark
+if TYPE_CHECKING:  # the renderer checks themes here without importing PyYAML
+    from .yamlload import Document, Mark
 
 SECRET_WHY = "looks like a secret; a site config is published, keep secrets on your server"
 # Matched against a key lower-cased, with - and spaces read as _.
@@ -38,7 +39,7 @@ PASSWORD_TEXT_RE = re.compile(
 PASSWORD_WHY = ("looks like a password written out; a site config is published, keep "
                 "secrets on your server")
 
-Found = tuple[tuple[str | int, ...], Mark, str]
+Found = tuple[tuple[str | int, ...], "Mark", str]
 
 
 def secret_key(key: str) -> bool:
