@@ -23,13 +23,15 @@ from typing import IO, Any
 class Helper:
     """One forked process that imports `module` and runs its functions on request."""
 
-    def __init__(self, module: str) -> None:
+    def __init__(self, module: str, nice: int = 0) -> None:
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the helper: never return into the parent's code
             status = 1
             try:
+                if nice:
+                    os.nice(nice)
                 os.close(request_write)
                 os.close(reply_read)
                 with os.fdopen(request_read, "rb") as requests, \
@@ -81,7 +83,11 @@ class EarlyHelpers:
 
     def __init__(self) -> None:
         self.validator = Helper("generator.sitecheck")
-        self.renderer = Helper("generator.sitebuild")
+        # Three busy processes on two cores: the build plans and the validator imports at
+        # full speed, the renderer (its work is shorter) takes what they leave. Unniced,
+        # it made a build with nothing to do take 0.27 s instead of 0.15 s at 10,000
+        # merchants; once the build waits, it has a core of its own.
+        self.renderer = Helper("generator.sitebuild", nice=19)
         self.alive = True
 
     @classmethod
