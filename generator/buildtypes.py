@@ -34,6 +34,20 @@ class BuildOptions(NamedTuple):
 PUBLISHED = BuildOptions()
 
 
+class ConfigError(NamedTuple):
+    """A problem at a place in a merchant file: `file:line:col: key: message`."""
+
+    file: str
+    line: int
+    column: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
 class CheckedSite(NamedTuple):
     """A merchant file after validation: its errors, or its config as plain objects
     (`config.plain`), which a process without pydantic can render."""
@@ -43,7 +57,8 @@ class CheckedSite(NamedTuple):
     config: Any = None  # the SiteConfig's fields as SimpleNamespace / list / dict
     errors: tuple[str, ...] = ()
     yaml_digest: str = ""
-    theme_at: str = ""  # "file:line:col: theme", for a theme error found when rendering
+    theme_error: ConfigError | None = None  # where `theme` is written; its message is set
+    # by the renderer, which finds a missing or broken theme
 
 
 class SiteOutcome(NamedTuple):

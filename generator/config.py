@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from . import kspay, markup, safety, yamlload
+from .buildtypes import ConfigError
 from .yamlload import Document, Mark
 
 SLUG_RE = re.compile(kspay.SLUG_PATTERN)
@@ -200,19 +201,6 @@ class SiteConfig(_Model):
     theme: Slug = "default"
     notice: Markdown = ""
     products: Annotated[list[Product], Field(min_length=1)]
-
-
-@dataclass(frozen=True)
-class ConfigError:
-    file: str
-    line: int
-    column: int
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}"
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -174,12 +174,6 @@ class Stager:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def __enter__(self) -> Stager:
-        return self
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        if exc_type is not None:
-            self.discard()
 
 
 def _carry_out(plan: dict) -> None:

@@ -63,15 +63,17 @@ def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
 
     files = site_files(paths)
     sites, errors = load_sites(files)
-    problems = [str(e) for e in errors] + _name_problems(_named(files))
+    problems = [str(e) for e in errors] + _name_problems([_merchant_file(str(p)) for p in files])
     for site in sites:
         if isinstance(site, Site) and (problem := theme_problem(site.config.theme, themes_dir)):
             problems.append(str(site.error(("theme",), problem)))
     return problems
 
 
-def _named(paths: list[Path]) -> list[tuple[str, str, str]]:
-    return [(str(p), p.name, p.name.rpartition(".")[0]) for p in paths]
+def _merchant_file(path: str) -> tuple[str, str, str]:
+    """`sites/shop.yaml` -> (the path, `shop.yaml`, `shop`), on strings: per merchant."""
+    name = path.rpartition("/")[2]
+    return path, name, name.rpartition(".")[0]
 
 
 def _name_problems(files: list[tuple[str, str, str]]) -> list[str]:
@@ -112,7 +114,7 @@ def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptio
     finish_interrupted_commit(out)
     # Strings, not Path objects: this runs for every merchant on every build.
     folder = str(sites_dir)
-    files = [(f"{folder}/{name}", name, name.rpartition(".")[0])
+    files = [_merchant_file(f"{folder}/{name}")
              for name in sorted(os.listdir(folder)) if name.endswith(SITE_SUFFIXES)]
     if not files:
         raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
 from markupsafe import Markup
 
 from . import kspay, render
@@ -53,12 +54,12 @@ def render_checked(checked: CheckedSite, writer: UnitWriter, themes_dir: Path,
         return SiteOutcome(checked.slug, checked.errors)
     config = checked.config
     if problem := theme_problem(config.theme, themes_dir):
-        return SiteOutcome(checked.slug, (f"{checked.theme_at}: {problem}",))
+        return SiteOutcome(checked.slug, (str(checked.theme_error._replace(message=problem)),))
     try:
         theme = render.load_theme(config.theme, themes_dir)
         pages = render_site(writer, checked, theme, theme_assets(theme.name, themes_dir), options)
     except render.ThemeError as exc:
-        return SiteOutcome(checked.slug, (f"{checked.theme_at}: {exc}",))
+        return SiteOutcome(checked.slug, (str(checked.theme_error._replace(message=str(exc))),))
     except BuildFailed as exc:
         return SiteOutcome(checked.slug, tuple(exc.errors))
     return SiteOutcome(checked.slug, (), checked.yaml_digest, config.theme, config.store.name,
@@ -230,12 +231,12 @@ def customer_fields(theme: Theme) -> Markup:
 def warm_up() -> None:
     """What the renderer helper does while the validator helper still imports: compile
     the default theme and import Python-Markdown, both needed by most merchants."""
-    try:
-        from . import markdown_safe  # noqa: F401
+    from . import markdown_safe  # noqa: F401
 
+    try:
         warm(THEMES_DIR)
-    except Exception:  # noqa: BLE001 - a broken theme is reported when it is rendered
-        reset()
+    except (render.ThemeError, jinja2.TemplateError, OSError):
+        reset()  # a broken default theme: the render reports it, with file and line
 
 
 def warm(themes_dir: Path) -> None:

@@ -18,9 +18,8 @@ def check_site(path: Path) -> CheckedSite:
     loaded = load_site(path)
     if not isinstance(loaded, Site):
         return CheckedSite(path.stem, path, errors=tuple(str(e) for e in loaded))
-    theme_at = str(loaded.error(("theme",), "")).removesuffix(": ")
     return CheckedSite(loaded.slug, loaded.source, plain(loaded.config), (),
-                       digest(loaded.data), theme_at)
+                       digest(loaded.data), loaded.error(("theme",), ""))
 
 
 def check_sites(paths: list[Path]) -> list[CheckedSite]:

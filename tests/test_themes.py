@@ -91,6 +91,10 @@ def test_pages_rendered_once_for_all_variants_equal_pages_rendered_one_by_one(
     that prints nothing) is rendered per variant. The bytes must be the same."""
     default = (themes / "default" / "templates" / "order.html").read_text(encoding="utf-8")
     order_theme(themes, "per-variant", default + "{% if false %}{{ variant }}{% endif %}")
+    from generator import render, sitebuild
+
+    assert sitebuild.order_renders_once(render.load_theme("default", themes)) is True
+    assert sitebuild.order_renders_once(render.load_theme("per-variant", themes)) is False
     once = build_apps(tmp_path, themes, "default")
     one_by_one = build_apps(tmp_path, themes, "per-variant")
     rtapps = []
