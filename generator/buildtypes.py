@@ -22,13 +22,14 @@ class BuildOptions(NamedTuple):
     """How the dev server changes a build; the defaults are the site as published."""
 
     form_action: str | None = None  # every order form posts here (the local sandbox window)
-    reply_base: str | None = None  # sndReply becomes <reply_base><site>/<product>
+    reply_url: str | None = None  # replaces every reply_url (the dev server's payments service)
     live_reload: str | None = None  # src of the dev server's reload script
 
-    def reply_url(self, site_slug: str, configured: str, product_slug: str) -> str:
-        if self.reply_base is None:
-            return configured
-        return f"{self.reply_base}{site_slug}/{product_slug}"
+    def product_reply(self, site_slug: str, configured: str, product_slug: str) -> str:
+        """sndReply as the order page starts it: the merchant and product on its query."""
+        from .kspay import reply_for_product
+
+        return reply_for_product(self.reply_url or configured, site_slug, product_slug)
 
 
 PUBLISHED = BuildOptions()

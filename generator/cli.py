@@ -1,4 +1,4 @@
-"""Command line: kspay-pages build | check | serve | schema | new.
+"""Command line: kspay-pages build | check | serve | schema | new | payments.
 
 A build starts its helper processes (`early.EarlyHelpers`) before anything else is
 imported, so that their imports overlap this process's own and its planning.
@@ -14,7 +14,7 @@ from .early import EarlyHelpers
 if TYPE_CHECKING:
     from pathlib import Path
 
-COMMANDS = ("build", "check", "serve", "schema", "new")
+COMMANDS = ("build", "check", "serve", "schema", "new", "payments")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,8 +58,16 @@ def _main(argv: list[str], helpers: EarlyHelpers | None) -> int:
     new.add_argument("slug")
     new.add_argument("--sites", type=Path, default=Path("sites"), help="folder of merchant files")
 
+    from .payments.cli import add_commands
+
+    add_commands(commands)
+
     args = parser.parse_args(argv)
     command = args.command or "build"
+    if command == "payments":
+        from .payments.cli import run
+
+        return run(args)
     if command == "build" and args.command is None:
         args = parser.parse_args(["build", *argv])
     if command == "build":

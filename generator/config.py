@@ -114,15 +114,24 @@ InterestFree = Annotated[Any, PlainValidator(_interest_free), WithJsonSchema(
 MpiCards = Annotated[Any, PlainValidator(_mpi), WithJsonSchema(
     {"anyOf": [{"type": "boolean"},
                {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{2}$"}}]})]
-def _https_reply(value: str) -> str:
-    scheme, _, rest = value.partition("://")
-    host = re.split("[:/?#]", rest, maxsplit=1)[0].lower()
-    if scheme == "https" or host in LOCAL_HOSTS:
-        return value
-    raise PydanticCustomError(
-        "kspay", "must be https://: KSPay sends the payment result to this page, over http it "
-        "travels in the clear and browsers block it as mixed content from an https page "
-        f"(http is accepted only for localhost and 127.0.0.1), got {quoted(value)}")
+def _https_only(why: str) -> AfterValidator:
+    def check(value: str) -> str:
+        scheme, _, rest = value.partition("://")
+        host = re.split("[:/?#]", rest, maxsplit=1)[0].lower()
+        if scheme == "https" or host in LOCAL_HOSTS:
+            return value
+        raise PydanticCustomError(
+            "kspay", f"must be https://: {why} (http is accepted only for localhost and "
+            f"127.0.0.1), got {quoted(value)}")
+
+    return AfterValidator(check)
+
+
+_https_reply = _https_only(
+    "KSPay sends the payment result to this page, over http it travels in the clear and "
+    "browsers block it as mixed content from an https page")
+_https_notify = _https_only("the notice carries the customer's order, over http it travels "
+                            "in the clear")
 
 
 def _app_scheme(value: str) -> str:
@@ -181,7 +190,12 @@ class Product(_Model):
 
 class SiteConfig(_Model):
     store: Store
-    reply_url: Annotated[str, _kspay_rule("sndReply"), AfterValidator(_https_reply)]
+    reply_url: Annotated[str, _kspay_rule("sndReply"), _https_reply]
+    # Where the payments service POSTs a signed JSON notice of every final state.
+    notify_url: Annotated[str, _kspay_rule("sndReply"), _https_notify,
+                          Field(description="your fulfilment system's URL; the payments "
+                                "service POSTs it a signed JSON notice of every final state")
+                          ] | None = None
     window: Literal["v1.4", "mb2"] = "v1.4"
     currency: Literal["WON", "410"] = "WON"
     paymethods: Annotated[list[Literal["card", "virtual_account", "mobile"]],

@@ -41,9 +41,9 @@ def hidden_fields(config: SiteConfig, product: Product, variant: Variant,
                   reply_url: str | None = None) -> list[tuple[str, str]]:
     """Every hidden input of the order form, in KSNET's mobile sample order.
 
-    sndOrdernumber is empty and sndReply holds the bare reply URL: the page script
-    fills in the order number and adds it to sndReply when the customer taps Pay.
-    `reply_url` replaces the configured one (the dev server's local result handler).
+    sndOrdernumber is empty and sndReply holds the reply URL with the merchant and
+    product on its query (`kspay.reply_for_product`): the page script fills in the order
+    number and adds it to sndReply when the customer taps Pay.
     """
     store = config.store
     window = kspay.WINDOWS[config.window]

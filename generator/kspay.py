@@ -52,15 +52,18 @@ class Window:
     action: str
     accept_charset: str | None  # None: the page's own UTF-8
     charset_field: str | None  # value of the hidden sndCharSet, None: not sent
+    recv_post: str  # where the merchant's server completes the payment (KSNET's web-host samples)
 
 
+KSPAY_HOST = "kspay.ksnet.to"
 WINDOWS: dict[str, Window] = {
     "v1.4": Window(
-        "v1.4", "https://kspay.ksnet.to/store/KSPayMobileV1.4/KSPayPWeb.jsp", None, "utf-8"
+        "v1.4", f"https://{KSPAY_HOST}/store/KSPayMobileV1.4/KSPayPWeb.jsp", None, "utf-8",
+        f"https://{KSPAY_HOST}/store/KSPayMobileV1.4/web_host/recv_post.jsp",
     ),
-    "mb2": Window("mb2", "https://kspay.ksnet.to/store/mb2/KSPayPWeb.jsp", "EUC-KR", None),
+    "mb2": Window("mb2", f"https://{KSPAY_HOST}/store/mb2/KSPayPWeb.jsp", "EUC-KR", None,
+                  f"https://{KSPAY_HOST}/store/mb2/web_host/recv_post.jsp"),
 }
-KSPAY_HOST = "kspay.ksnet.to"
 
 
 @dataclass(frozen=True)
@@ -367,13 +370,42 @@ def showcard_string(isp: bool, mpi: bool | list[str]) -> str:
     return ",".join(parts)
 
 
-def reply_with_order(reply_url: str, order_number: str) -> str:
-    """sndReply with `ordno` added to the query, before any fragment (as the page does)."""
-    base, hash_mark, fragment = reply_url.partition("#")
+def _add_query(url: str, pairs: str) -> str:
+    """`pairs` (already encoded) appended to the URL's query, before any fragment."""
+    base, hash_mark, fragment = url.partition("#")
     joiner = "&" if "?" in base else "?"
     if base.endswith(("?", "&")):
         joiner = ""
-    return f"{base}{joiner}ordno={order_number}{hash_mark}{fragment}"
+    return f"{base}{joiner}{pairs}{hash_mark}{fragment}"
+
+
+def reply_with_order(reply_url: str, order_number: str) -> str:
+    """sndReply with `ordno` added to the query, before any fragment (as the page does)."""
+    return _add_query(reply_url, f"{REPLY_ORDER}={order_number}")
+
+
+def reply_for_product(reply_url: str, site_slug: str, product_slug: str) -> str:
+    """The sndReply an order page starts from: which merchant and product it sells, so
+    that the payments service finds the expected amount in that merchant's file. Slugs
+    need no escaping (SLUG_PATTERN)."""
+    return _add_query(reply_url, f"{REPLY_SITE}={site_slug}&{REPLY_PRODUCT}={product_slug}")
+
+
+# --- the result post and recv_post (the payments service and the sandbox) ------------
+
+# What the page puts on sndReply's query: KSPay posts back no order number of its own.
+REPLY_SITE, REPLY_PRODUCT, REPLY_ORDER = "site", "product", "ordno"
+# What KSPay posts to sndReply (KSNET's web-host samples): nothing else is taken.
+RESULT_POST_FIELDS = ("reCommConId", "reCommType", "reHash", "reCnclType")
+RESULT_ECHO_PATTERN = "ECH[A-Za-z0-9_]{1,30}"
+# reCommConId: KSNET's key of the payment. Its format is not documented; this admits
+# every id the samples show and nothing that needs escaping in a URL or a page.
+CONN_ID_PATTERN = "[A-Za-z0-9_.-]{1,64}"
+RESULT_CANCELLED = "1"  # reCnclType: the customer closed the window
+RESULT_POST_MAX_BYTES = 64 * 1024
+# sndActionType: 1 completes the payment and returns its result (repeatable until 3),
+# 3 tells KSNET the merchant has stored it (KSNET's mobile web-host sample).
+ACTION_COMPLETE, ACTION_CONFIRM = "1", "3"
 
 
 # --- the whole form ----------------------------------------------------------------

@@ -165,7 +165,8 @@ def results_page(ref: Reference) -> ReferencePage:
         [{"position": i, "name": f["name"], "width": f["width"], "description": f["description"]}
          for i, f in enumerate(spec["fields"], start=1)],
         [f"recv-post-{f['name']}" for f in spec["fields"]],
-        notes=(f"요청: POST {spec['path']} — " + ", ".join(
+        notes=("요청: POST " + ", ".join(f"{w.recv_post} ({w.name} 결제창)"
+                                      for w in kspay.WINDOWS.values()) + " — " + ", ".join(
             f"{r['name']} ({r['description']})" for r in spec["request"]),
                "응답: EUC-KR 한 줄. 백틱(`)으로 나누어 첫 조각은 버리고, 나머지를 sndRpyParams에 "
                "적은 순서대로 읽습니다(비우면 위 기본 순서). 값은 폭만큼 뒤에 공백이 붙으므로 "

@@ -105,7 +105,7 @@ def render_site(writer: UnitWriter, site: CheckedSite, theme: Theme, assets: dic
     # When the theme's order page does not look at the variant, it is rendered once.
     once = order_renders_once(theme)
     for product in config.products:
-        reply_url = options.reply_url(site.slug, config.reply_url, product.slug)
+        reply_url = options.product_reply(site.slug, config.reply_url, product.slug)
         hidden = []
         for variant in page_variants:
             fields = hidden_fields(config, product, variant, reply_url)

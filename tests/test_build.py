@@ -34,7 +34,8 @@ def test_seed_test_store_order_page_matches_the_guide(built: Path) -> None:
         "sndPaymethod": "1000000000", "sndStoreid": "2999199999", "sndCurrencytype": "WON",
         "sndOrdernumber": "", "sndAllregid": "", "sndInstallmenttype": "0",
         "sndInteresttype": "NONE", "sndShowcard": "I,M", "sndGoodname": "당근10kg",
-        "sndAmount": "1003", "sndReply": "https://shop.example.kr/kspay/result",
+        "sndAmount": "1003",
+        "sndReply": "https://shop.example.kr/kspay/result?site=kspay-test&product=carrot-10kg",
         "sndEscrow": "0", "sndVirExpDt": "", "sndVirExpTm": "",
         "sndStoreName": "케이에스페이(주)", "sndStoreNameEng": "kspay_test_store",
         "sndStoreDomain": "http://www.kspay_test.co.kr", "sndGoodType": "",
@@ -42,7 +43,9 @@ def test_seed_test_store_order_page_matches_the_guide(built: Path) -> None:
         "sndStoreAddress": "", "sndCharSet": "utf-8",
         "ECHA": "추가파라미터A", "ECHB": "추가파라미터B", "ECHC": "추가파라미터C",
     }
-    assert form["data-reply"] == "https://shop.example.kr/kspay/result"
+    # The payments service reads the merchant and product from sndReply's query; the
+    # page script adds &ordno=<order number> when the customer taps Pay.
+    assert form["data-reply"] == "https://shop.example.kr/kspay/result?site=kspay-test&product=carrot-10kg"
     assert form["data-order-prefix"] == "KSPay"
     terms = [dd.get_text() for dd in page.select("dl.terms dd")]
     assert terms == ["신용카드", "일시불 (50,000원 이상부터 할부)"]
@@ -83,9 +86,11 @@ def test_mb2_window_posts_euc_kr_without_charset_field(built: Path) -> None:
     assert not (built / "book-academy" / "python-course" / "android.html").exists()
 
 
-def expected_fields(config: dict, product: dict, rtapp: str) -> dict[str, str]:
+def expected_fields(config: dict, slug: str, product: dict, rtapp: str) -> dict[str, str]:
     """The hidden fields as DESIGN.md describes them, worked out here from the raw YAML."""
     store = config["store"]
+    reply = config["reply_url"]
+    reply += ("&" if "?" in reply else "?") + f"site={slug}&product={product['slug']}"
     methods = config.get("paymethods", ["card"])
     bits = "".join("1" if any(kspay.PAYMETHOD_POSITIONS[m] == i for m in methods) else "0"
                    for i in range(1, 11))
@@ -104,7 +109,7 @@ def expected_fields(config: dict, product: dict, rtapp: str) -> dict[str, str]:
         "sndInteresttype": (interest.upper() if isinstance(interest, str)
                             else ":".join(map(str, sorted(interest)))) if big else "NONE",
         "sndShowcard": showcard, "sndGoodname": product["name"],
-        "sndAmount": str(product["amount"]), "sndReply": config["reply_url"],
+        "sndAmount": str(product["amount"]), "sndReply": reply,
         "sndEscrow": "1" if config.get("escrow") else "0", "sndVirExpDt": "", "sndVirExpTm": "",
         "sndStoreName": store["name"], "sndStoreNameEng": store.get("name_en", ""),
         "sndStoreDomain": store.get("domain", ""),
@@ -137,7 +142,7 @@ def test_every_order_page_of_every_example(built: Path, site_file: Path) -> None
             assert form["action"] == (MB2 if config.get("window") == "mb2" else V14)
             names = [i["name"] for i in form.find_all("input") if i["type"] == "hidden"]
             assert names[: len(SAMPLE_FIELDS)] == SAMPLE_FIELDS
-            assert form_values(page) == expected_fields(config, product, rtapp)
+            assert form_values(page) == expected_fields(config, site_file.stem, product, rtapp)
             assert all(i.get("value", "") == "" for i in page.find_all("input", attrs={"name": "sndAllregid"}))
 
 

@@ -65,7 +65,7 @@ def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:
     assert errors_of(tmp_path, text) == [
         "shop.yaml:9:1: intrest_free: unknown key; did you mean 'interest_free'? (allowed here: "
         "apps, currency, echo, escrow, good_type, installments, interest_free, notice, "
-        "order_prefix, paymethods, products, reply_url, show_cards, store, theme, window)"]
+        "notify_url, order_prefix, paymethods, products, reply_url, show_cards, store, theme, window)"]
 
 
 def test_wrong_type(tmp_path: Path) -> None:
@@ -175,7 +175,7 @@ def test_schema_lists_every_contract_key() -> None:
     assert set(schema["properties"]) == {
         "store", "reply_url", "window", "currency", "paymethods", "installments",
         "interest_free", "escrow", "show_cards", "good_type", "apps", "echo", "order_prefix",
-        "theme", "notice", "products"}
+        "theme", "notice", "products", "notify_url"}
     assert schema["required"] == ["store", "reply_url", "products"]
     assert schema["additionalProperties"] is False
 

@@ -1,4 +1,5 @@
-"""The whole payment on 127.0.0.1: order page -> sandbox window -> sndReply -> result page.
+"""The whole payment on 127.0.0.1: order page -> sandbox window -> sndReply (the payments
+service) -> recv_post (the sandbox) -> the stored payment and the customer's result page.
 
 An HTTP client stands in for the browser (the browser tests drive the real page); it
 posts exactly what the order page's form holds, as the page script completes it.
@@ -7,6 +8,7 @@ posts exactly what the order page's form holds, as the page script completes it.
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import time
 import urllib.error
@@ -60,7 +62,7 @@ def pay(server: DevServer, path: str, name: str = "김토끼") -> tuple[Beautifu
     assert status == 200
     form = page(body).find("form", id="pay-form")
     prefix = form["data-order-prefix"]
-    order = prefix + time.strftime("%Y%m%d%H%M%S") + "123456"
+    order = prefix + time.strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
     values = {"sndOrdername": name, "sndEmail": "kspay@carrot.do.kr", "sndMobile": "01609879999",
               "sndOrdernumber": order, "sndReply": kspay.reply_with_order(form["data-reply"], order)}
     encoding = "cp949" if form.get("accept-charset") else "utf-8"
@@ -85,8 +87,9 @@ def choose(server: DevServer, window: BeautifulSoup, outcome: str, **choice: str
 def follow(returned: BeautifulSoup) -> tuple[dict[str, str], BeautifulSoup]:
     """Post the sandbox's callback to sndReply (as its script does); the result page."""
     form = returned.find("form", id="return-form")
+    assert form["accept-charset"] == ["EUC-KR"]  # as KSPay posts, whatever the page's charset
     posted = {i["name"]: i["value"] for i in form.find_all("input")}
-    status, _, body = post_form(form, {})
+    status, _, body = post_form(form, {}, "cp949")
     assert status == 200, body.decode("utf-8")
     return posted, page(body)
 
@@ -106,16 +109,20 @@ def test_card_isp_approval_end_to_end(server: DevServer) -> None:
     assert (posted["reCommType"], posted["reCnclType"]) == ("WH", "0")
     assert (posted["ECHA"], posted["ECHB"], posted["ECHC"]) == ("추가파라미터A", "추가파라미터B", "추가파라미터C")
     assert returned.find("form", id="return-form")["action"] == (
-        f"{server.base}/__result/kspay-test/carrot-10kg?ordno={order}")
+        f"{server.base}/kspay/result?site=kspay-test&product=carrot-10kg&ordno={order}")
     assert result.find(id="status")["data-status"] == "approved"
     values = shown(result)
-    assert values["method"] == "신용카드"
-    assert values["order"] == order
-    assert values["amount"] == "1,003원"
-    assert values["issuer"] == "BC카드"
-    assert values["message"] == "정상승인 BC카드"
-    assert re.fullmatch(r"I[0-9]{11}", values["transaction"])
-    assert result.find(id="problems") is None
+    assert values == {"product": "당근10kg", "order": order, "amount": "1,003원",
+                      "method": "신용카드", "approval": values["approval"], "installment": "일시불",
+                      "paid-at": values["paid-at"]}
+    assert re.fullmatch(r"[0-9]{8}", values["approval"])
+    stored = server.payments.payments.store.find(order)
+    assert (stored.state, stored.amount, stored.expected_amount, stored.issuer) == (
+        "approved", 1003, 1003, "BC카드")
+    assert stored.echo_values == {"ECHA": "추가파라미터A", "ECHB": "추가파라미터B", "ECHC": "추가파라미터C"}
+    assert re.fullmatch(r"I[0-9]{11}", stored.transaction_number)
+    assert server.sandbox.calls(posted["reCommConId"]) == [("1", "1003"), ("3", "1003")]
+    assert stored.confirmed_at is not None
 
 
 def test_mpi_with_installments_on_the_euc_kr_window(server: DevServer) -> None:
@@ -129,8 +136,9 @@ def test_mpi_with_installments_on_the_euc_kr_window(server: DevServer) -> None:
     assert months == ["0", "2", "3", "6", "10", "12"]
     posted, result = follow(choose(server, window, "mpi", mpi_issuer="04", halbu="6"))
     values = shown(result)
-    assert (values["issuer"], values["installment"], values["amount"]) == ("삼성카드", "6개월", "240,000원")
+    assert (values["installment"], values["amount"]) == ("6개월", "240,000원")
     assert result.find(id="status")["data-status"] == "approved"
+    assert server.payments.payments.store.find(order).issuer == "삼성카드"
 
 
 def test_refusal(server: DevServer) -> None:
@@ -139,6 +147,7 @@ def test_refusal(server: DevServer) -> None:
     assert result.find(id="status")["data-status"] == "refused"
     values = shown(result)
     assert (values["refusal"], values["message"]) == ("7003", "거절 한도초과")
+    assert result.find("a", class_="pay-button")["href"] == f"{server.base}/jeju-orchard/hallabong-5kg/"
 
 
 def test_virtual_account(server: DevServer) -> None:
@@ -151,6 +160,7 @@ def test_virtual_account(server: DevServer) -> None:
     assert values["bank"] == "신한은행"
     assert re.fullmatch(r"26[0-9]{12}", values["account"])
     assert values["method"] == "가상계좌"
+    assert server.payments.payments.store.find(order).state == "issued"
 
 
 def test_mobile(server: DevServer) -> None:
@@ -165,7 +175,9 @@ def test_cancel_posts_cncl_type_one(server: DevServer) -> None:
     posted, result = follow(choose(server, window, "cancel"))
     assert posted["reCnclType"] == "1"
     assert result.find(id="status")["data-status"] == "cancelled"
-    assert order in result.find(id="status").get_text()
+    assert shown(result)["order"] == order
+    assert server.sandbox.calls(posted["reCommConId"]) == []  # a cancel calls no recv_post
+    assert server.payments.payments.store.find(order).state == "cancelled"
 
 
 def raw_window_post(server: DevServer, **overrides: str) -> BeautifulSoup:
@@ -207,6 +219,7 @@ def test_recv_post_answers_in_the_requested_order(server: DevServer) -> None:
     window, order = pay(server, "/kspay-test/carrot-10kg/")
     posted, _ = follow(choose(server, window, "isp", isp_issuer="02", halbu="0"))
     body = urlencode({"sndCommConId": posted["reCommConId"], "sndActionType": "1",
+                      "sndStoreid": "2999199999", "sndAmount": "1003",
                       "sndRpyParams": "ordno`authyn`msg1`amt"}).encode()
     status, content_type, raw = fetch(server.base + "/__sandbox/store/KSPayMobileV1.4/web_host/recv_post.jsp",
                                       body, "application/x-www-form-urlencoded")

@@ -4,8 +4,12 @@ It takes the order page's form post, checks every field with `kspay.form_problem
 shows in Korean what the real window would refuse; then the tester chooses the outcome
 (card approval by ISP or MPI, refusal, virtual account, mobile, or closing the window).
 It posts back to sndReply the way KSPay does (reCommConId, reCommType=WH, reHash,
-reCnclType and the ECH* fields; the order number only in sndReply's own query) and
-answers recv_post with the one EUC-KR line that `generator.results` reads.
+reCnclType and the ECH* fields in EUC-KR; the order number only in sndReply's own
+query) and answers recv_post with the one EUC-KR line that `generator.results` reads.
+
+Its recv_post behaves as KSNET's: action 1 with an sndAmount or sndStoreid other than
+the window's is refused; action 3 is recorded. The tester can make the first action 1
+time out or answer garbage, to try the pending and reconcile path by hand.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from .. import kspay, results
 from ..reference import load_reference
@@ -25,19 +29,31 @@ from .pages import render_page
 PREFIX = "/__sandbox"
 WINDOW_PATH = f"{PREFIX}/KSPayPWeb.jsp"
 DECIDE_PATH = f"{PREFIX}/decide"
+# What the tester can make the first action 1 do (the sandbox window offers these).
+FAULTS = {"": "정상 응답", "timeout": "응답 지연 (시간 초과, 한 번)",
+          "garbage": "깨진 응답 (한 번)"}
+GARBAGE = b"<html><body>502 Bad Gateway</body></html>"
+CONFIRM_REPLY = b"OK"
 
 StartResponse = Callable[..., object]
 
 
-def recv_post_path() -> str:
-    return PREFIX + results.recv_post_spec()["path"]
+def recv_post_path(window: str = "v1.4") -> str:
+    """Where the sandbox answers recv_post for a window: KSNET's path under PREFIX."""
+    return PREFIX + urlsplit(kspay.WINDOWS[window].recv_post).path
+
+
+def recv_post_url(base: str, window: str = "v1.4") -> str:
+    return base + recv_post_path(window)
 
 
 @dataclass
 class Transaction:
     fields: dict[str, str]
-    euc_kr: bool  # posted in EUC-KR (the mb2 window): answer sndReply the same way
+    euc_kr: bool  # posted in EUC-KR (the mb2 window)
     reply: dict[str, str] = field(default_factory=dict)  # recv_post values once decided
+    fault: str = ""  # "", "timeout" or "garbage": what the first action 1 does
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (action, sndAmount) received
 
 
 def decode_form(body: bytes, content_type: str = "") -> tuple[dict[str, str], bool]:
@@ -53,11 +69,18 @@ def decode_form(body: bytes, content_type: str = "") -> tuple[dict[str, str], bo
 class Sandbox:
     """The sandbox window's state: posted forms and decided transactions, in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, fault_delay: float = 15.0) -> None:
         self._lock = threading.Lock()
         self._pending: dict[str, Transaction] = {}
         self._decided: dict[str, Transaction] = {}
         self._serial = 0
+        self.fault_delay = fault_delay  # seconds a "timeout" action 1 waits before answering
+
+    def calls(self, conn_id: str) -> list[tuple[str, str]]:
+        """What recv_post received for a payment: (sndActionType, sndAmount), in order."""
+        with self._lock:
+            txn = self._decided.get(conn_id)
+            return list(txn.calls) if txn else []
 
     def handles(self, path: str) -> bool:
         return path.startswith(PREFIX + "/")
@@ -74,7 +97,7 @@ class Sandbox:
         if path == DECIDE_PATH:
             choice = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
             return self._decide(choice, start_response)
-        if path == recv_post_path():
+        if path in {recv_post_path(name) for name in kspay.WINDOWS}:
             request = dict(parse_qsl(body.decode("ascii", errors="replace"), keep_blank_values=True))
             return self._recv_post(request, start_response)
         return _respond(start_response, "404 Not Found", b"no such sandbox page",
@@ -101,7 +124,7 @@ class Sandbox:
             months=[int(m) for m in fields.get("sndInstallmenttype", "0").split(":") if m.isdigit()],
             amount=int(fields["sndAmount"]) if fields.get("sndAmount", "").isdigit() else None,
             ech=sorted((k, v) for k, v in fields.items() if k.startswith("ECH")),
-            decide_path=DECIDE_PATH)
+            decide_path=DECIDE_PATH, faults=FAULTS)
         status = "200 OK" if not problems else "422 Unprocessable Entity"
         return _respond(start_response, status, html.encode("utf-8"), "text/html; charset=utf-8")
 
@@ -112,21 +135,34 @@ class Sandbox:
             return _respond(start_response, "410 Gone", "이미 처리했거나 없는 결제창입니다."
                             .encode(), "text/plain; charset=utf-8")
         outcome = choice.get("outcome", "cancel")
-        has_problems = bool(kspay.form_problems(txn.fields))
-        if has_problems:
+        if kspay.form_problems(txn.fields):
             outcome = "cancel"  # the real window refuses such a form: it can only be closed
-        txn.reply = self._reply_values(txn.fields, outcome, choice)
+        fault = choice.get("fault", "")
+        conn_id = self.decide(txn, outcome, choice, fault if fault in FAULTS else "")
+        html = render_page("sandbox_return.html", action=txn.fields.get("sndReply", ""),
+                           posted=self.posted_back(conn_id, txn.fields, outcome == "cancel"),
+                           cancelled=outcome == "cancel")
+        return _respond(start_response, "200 OK", html.encode("utf-8"), "text/html; charset=utf-8")
+
+    def decide(self, txn: Transaction, outcome: str, choice: dict[str, str] | None = None,
+               fault: str = "") -> str:
+        """Settle a posted form as `outcome`; its reCommConId (tests and the bench call this
+        directly, as the window's Confirm button does)."""
+        txn.reply = self._reply_values(txn.fields, outcome, choice or {})
+        txn.fault = fault
         with self._lock:
             self._serial += 1
             conn_id = f"SBX{time.strftime('%Y%m%d%H%M%S')}{self._serial:06d}"
             self._decided[conn_id] = txn
+        return conn_id
+
+    @staticmethod
+    def posted_back(conn_id: str, fields: dict[str, str], cancelled: bool) -> list[tuple[str, str]]:
+        """What KSPay posts to sndReply: no order number, the ECH* fields as sent."""
         posted = [("reCommConId", conn_id), ("reCommType", "WH"),
                   ("reHash", hashlib.sha256(conn_id.encode()).hexdigest()[:32]),
-                  ("reCnclType", "1" if outcome == "cancel" else "0")]
-        posted += sorted((k, v) for k, v in txn.fields.items() if k.startswith("ECH"))
-        html = render_page("sandbox_return.html", action=txn.fields.get("sndReply", ""),
-                           posted=posted, euc_kr=txn.euc_kr, cancelled=outcome == "cancel")
-        return _respond(start_response, "200 OK", html.encode("utf-8"), "text/html; charset=utf-8")
+                  ("reCnclType", "1" if cancelled else "0")]
+        return posted + sorted((k, v) for k, v in fields.items() if k.startswith("ECH"))
 
     def _reply_values(self, fields: dict[str, str], outcome: str,
                       choice: dict[str, str]) -> dict[str, str]:
@@ -166,13 +202,32 @@ class Sandbox:
 
     def _recv_post(self, request: dict[str, str],
                    start_response: StartResponse) -> Iterable[bytes]:
+        action, amount = request.get("sndActionType", ""), request.get("sndAmount", "")
         with self._lock:
             txn = self._decided.get(request.get("sndCommConId", ""))
-        if txn is None:
-            return _respond(start_response, "200 OK", b"NODATA", "text/plain; charset=euc-kr")
+            if txn is not None:
+                txn.calls.append((action, amount))
+                fault = txn.fault if action == kspay.ACTION_COMPLETE else ""
+                txn.fault = "" if fault else txn.fault  # the fault happens once
+        plain = "text/plain; charset=euc-kr"
+        if txn is None or action not in (kspay.ACTION_COMPLETE, kspay.ACTION_CONFIRM):
+            return _respond(start_response, "200 OK", b"NODATA", plain)
+        if action == kspay.ACTION_CONFIRM:
+            return _respond(start_response, "200 OK", CONFIRM_REPLY, plain)
+        if fault == "timeout":
+            time.sleep(self.fault_delay)
+        if fault == "garbage":
+            return _respond(start_response, "200 OK", GARBAGE, "text/html")
+        reply = txn.reply
+        posted_amount = txn.fields.get("sndAmount", "")
+        if reply.get("authyn") == "O" and (
+                amount != posted_amount or request.get("sndStoreid") != txn.fields.get("sndStoreid")):
+            # KSNET refuses a payment whose amount (or store) is not the merchant's.
+            reply = {**reply, "authyn": "X", "authno": "AMT1",
+                     "msg1": "금액 불일치", "msg2": f"요청 {amount} 결제창 {posted_amount}"}
         params = results.parse_params(request.get("sndRpyParams"))
-        line = results.encode_reply(txn.reply, params, first="sandbox")
-        return _respond(start_response, "200 OK", line, "text/plain; charset=euc-kr")
+        line = results.encode_reply(reply, params, first="sandbox")
+        return _respond(start_response, "200 OK", line, plain)
 
 
 def _shown_mpi(showcard: str, code2: str) -> bool:

@@ -3,8 +3,9 @@
 Open pages reload themselves after each rebuild (a small polling script that only dev
 builds carry). A failed build shows its errors in the terminal and, in the browser, as
 an error page that reloads once the file is fixed. With `--sandbox` the order forms post
-to the local sandbox window and sndReply points at the example result handler, so a
-whole payment runs on this machine.
+to the local sandbox window and sndReply points at the payments service (the real one,
+`generator.payments`, over a temporary SQLite store, with the sandbox as recv_post), so
+a whole payment runs on this machine through the code that runs in production.
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ from socketserver import ThreadingMixIn
 from collections.abc import Callable, Iterable
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from .. import pipeline, result_handler
+from .. import pipeline
 from ..buildtypes import THEMES_DIR
-from ..config import Site, load_site
 from ..reference import DATA_DIR as REFERENCE_DIR
+from ..payments.service import RESULT_PATH, PaymentsApp, build_app
+from ..payments.store import PaymentStore
 from . import sandbox
 from .pages import CSP, STATIC, STATIC_URL, render_page
 
 HOST = "127.0.0.1"
 VERSION_PATH = "/__kspay/version"
 RELOAD_PATH = STATIC_URL + "reload.js"
-RESULT_PREFIX = "/__result/"
 
 StartResponse = Callable[..., object]
 
@@ -71,14 +72,18 @@ class DevServer:
         self.base = f"http://{HOST}:{self.httpd.server_port}"
         self.options = pipeline.BuildOptions(
             form_action=self.base + sandbox.WINDOW_PATH if use_sandbox else None,
-            reply_base=self.base + RESULT_PREFIX if use_sandbox else None,
+            reply_url=self.base + RESULT_PATH if use_sandbox else None,
             live_reload=RELOAD_PATH)
         self.version = 0
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._results = result_handler.make_app(self.base + sandbox.recv_post_path(),
-                                                self._expected_amount)
+        self.payments: PaymentsApp | None = None
+        if use_sandbox:
+            self.payments = build_app(
+                sites_dir, PaymentStore(f"sqlite:///{Path(self._tmp.name) / 'payments.sqlite3'}"),
+                sandbox.recv_post_url(self.base), pages_url=self.base + "/",
+                themes_dir=themes_dir, notify=False)
 
     # --- building -----------------------------------------------------------------
 
@@ -131,18 +136,9 @@ class DevServer:
         self._stop.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self.payments is not None:
+            self.payments.payments.store.engine.dispose()
         self._tmp.cleanup()
-
-    def _expected_amount(self, path: str, ordno: str) -> int | None:
-        """What the order cost: a real shop looks it up by ordno; here the result URL
-        names the merchant and product (see BuildOptions.reply_url)."""
-        del ordno
-        slug, _, product_slug = path.removeprefix(RESULT_PREFIX.rstrip("/")).strip("/").partition("/")
-        source = next((p for p in pipeline.site_files([self.sites_dir]) if p.stem == slug), None)
-        site = load_site(source) if source else None
-        if not isinstance(site, Site):
-            return None
-        return next((p.amount for p in site.config.products if p.slug == product_slug), None)
 
     # --- serving --------------------------------------------------------------------
 
@@ -156,8 +152,8 @@ class DevServer:
             return self._file(STATIC, path[len(STATIC_URL):], start_response)
         if self.sandbox is not None and self.sandbox.handles(path):
             return self.sandbox(environ, start_response)
-        if path.startswith(RESULT_PREFIX):
-            return self._results(dict(environ, PATH_INFO=path), start_response)
+        if self.payments is not None and path.startswith("/kspay/"):
+            return self.payments(environ, start_response)
         with self._lock:
             errors = list(self.errors)
         if errors and (path.endswith("/") or path.endswith(".html")):

@@ -1,0 +1,234 @@
+"""`kspay-pages payments serve | reconcile | list | export`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from .recv_post import DEFAULT_TIMEOUT
+from .service import DEFAULT_DB
+from .store import STATES, KST, Payment, PaymentStore, StoreError
+
+EXPORT_FIELDS = (
+    "order_number", "state", "paid", "site", "product", "product_name", "store_id",
+    "expected_amount", "amount", "method", "method_label", "transaction_number",
+    "approval_number", "refusal_code", "message", "issuer", "bank_code", "bank_name",
+    "virtual_account", "installment_months", "trade_date", "trade_time", "echo",
+    "created_at", "updated_at", "confirmed_at",
+)
+
+
+def add_commands(commands: Any) -> None:
+    payments = commands.add_parser("payments", help="the payments service and its store")
+    sub = payments.add_subparsers(dest="payments_command", required=True)
+
+    serve = sub.add_parser("serve", help="answer KSPay's result posts at /kspay/result (gunicorn)")
+    serve.add_argument("--sites", type=Path, default=Path("sites"), help="folder of merchant files")
+    _db(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port (0: any free port)")
+    serve.add_argument("--recv-post", metavar="URL", default=None,
+                       help="recv_post to call (default: KSNET's, for each merchant's window)")
+    serve.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                       help="seconds to wait for recv_post")
+    serve.add_argument("--pages-url", default="/",
+                       help="where _site/ is published, for the result page's links (default /)")
+    serve.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="gunicorn worker processes (default: one per core)")
+    serve.add_argument("--threads", type=int, default=8, help="threads per worker")
+    serve.add_argument("--notify-secret-file", default=None,
+                       help="file holding the key that signs notify_url notices "
+                            "(default: $KSPAY_NOTIFY_SECRET)")
+
+    reconcile = sub.add_parser("reconcile", help="finish pending and unconfirmed payments")
+    _db(reconcile)
+    reconcile.add_argument("--sites", type=Path, default=Path("sites"),
+                           help="folder of merchant files (for notify_url)")
+    reconcile.add_argument("--grace", type=float, default=None,
+                           help="leave payments a request began less than this many seconds "
+                                "ago (default: twice the recv_post timeout plus 10 s)")
+    reconcile.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                           help="seconds to wait for recv_post")
+    reconcile.add_argument("--notify-secret-file", default=None)
+
+    listing = sub.add_parser("list", help="the stored payments as a table")
+    _db(listing)
+    listing.add_argument("--state", choices=STATES)
+    listing.add_argument("--since", metavar="DATE", help="YYYY-MM-DD (Korean time)")
+
+    export = sub.add_parser("export", help="every payment as CSV (Excel-ready) or JSON")
+    _db(export)
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--out", type=Path, default=None, help="file to write (default: stdout)")
+
+
+def _db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=DEFAULT_DB,
+                        help=f"sqlite:///path or postgresql://... (default {DEFAULT_DB})")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        store = PaymentStore(args.db)
+        store.ensure_schema()
+        command = args.payments_command
+        if command == "serve":
+            return _serve(args, store)
+        if command == "reconcile":
+            return _reconcile(args, store)
+        if command == "list":
+            return _list(args, store)
+        return _export(args, store)
+    except StoreError as exc:
+        print(f"kspay-pages payments: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"kspay-pages payments: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+
+# --- serve ------------------------------------------------------------------------------
+
+def _serve(args: argparse.Namespace, store: PaymentStore) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from .catalog import Catalog
+    from .notify import notify_secret
+    from .service import RESULT_PATH, build_app
+
+    if not args.sites.is_dir():
+        print(f"kspay-pages payments: {args.sites}: no such folder of merchant files", file=sys.stderr)
+        return 2
+    for line in Catalog(args.sites).problems():
+        print(f"warning: {line} (this merchant's payments are refused until it is fixed)",
+              file=sys.stderr)
+    secret = notify_secret(args.notify_secret_file)
+    store.engine.dispose()  # each worker opens its own connections
+    options = {"bind": f"{args.host}:{args.port}", "workers": args.workers,
+               "worker_class": "gthread", "threads": args.threads,
+               "timeout": int(2 * args.timeout + 30), "graceful_timeout": int(args.timeout + 5),
+               "accesslog": "-", "errorlog": "-", "proc_name": "kspay-payments"}
+
+    def factory() -> Any:
+        return build_app(args.sites, PaymentStore(args.db), args.recv_post, args.timeout,
+                         args.pages_url, secret=secret)
+
+    class Service(BaseApplication):  # type: ignore[misc] - gunicorn has no type hints
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return factory()
+
+    print(f"kspay-pages payments: {store.url}, result posts at {RESULT_PATH}, "
+          f"recv_post {args.recv_post or 'KSNET (per window)'}", file=sys.stderr, flush=True)
+    Service().run()
+    return 0
+
+
+# --- reconcile ------------------------------------------------------------------------
+
+def _reconcile(args: argparse.Namespace, store: PaymentStore) -> int:
+    from .catalog import Catalog
+    from .flow import RECONCILE_GRACE, Payments, describe
+    from .notify import deliver_due, notify_secret
+
+    payments = Payments(store, Catalog(args.sites), None, args.timeout)
+    grace = RECONCILE_GRACE if args.grace is None else args.grace
+    done = payments.reconcile(grace, report=lambda before, after: print(describe(before, after)))
+    left = [after for _, after in done if after.state == "pending" or after.needs_confirm]
+    delivered, failed = deliver_due(store, notify_secret(args.notify_secret_file))
+    print(f"reconciled {len(done)} payment(s), {len(done) - len(left)} finished, "
+          f"{len(left)} still unfinished; notices: {delivered} delivered, {failed} failed")
+    return 1 if left else 0
+
+
+# --- list and export --------------------------------------------------------------------
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cell(text: str, width: int, right: bool = False) -> str:
+    pad = " " * max(width - _width(text), 0)
+    return pad + text if right else text + pad
+
+
+def _won(amount: int | None) -> str:
+    return "" if amount is None else f"{amount:,}"
+
+
+def table(rows: list[Payment]) -> str:
+    head = ("created (KST)", "state", "order number", "site/product", "expected", "amount",
+            "method", "transaction", "confirmed")
+    right = {4, 5}
+    lines = [(p.created_at[:19].replace("T", " "), p.state, p.order_number,
+              f"{p.site}/{p.product}", _won(p.expected_amount), _won(p.amount),
+              p.method_label, p.transaction_number,
+              "yes" if p.confirmed_at else ("no" if p.needs_confirm else "")) for p in rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in lines]) for i, h in enumerate(head)]
+    out = ["  ".join(_cell(h, widths[i], i in right) for i, h in enumerate(head)).rstrip()]
+    out.append("  ".join("-" * w for w in widths))
+    out += ["  ".join(_cell(c, widths[i], i in right) for i, c in enumerate(r)).rstrip()
+            for r in lines]
+    return "\n".join(out)
+
+
+def _list(args: argparse.Namespace, store: PaymentStore) -> int:
+    since = None
+    if args.since:
+        try:
+            from datetime import date
+
+            since = date.fromisoformat(args.since).isoformat()
+        except ValueError:
+            print(f"kspay-pages payments list: --since {args.since!r}: use YYYY-MM-DD",
+                  file=sys.stderr)
+            return 2
+    rows = store.payments(args.state, since)
+    print(table(rows))
+    total = sum(p.expected_amount for p in rows if p.paid)
+    print(f"{len(rows)} payment(s); paid {sum(p.paid for p in rows)}, {total:,} won")
+    return 0
+
+
+def export_row(payment: Payment) -> dict[str, Any]:
+    row = {name: getattr(payment, name) for name in EXPORT_FIELDS if name not in ("paid", "echo")}
+    row["paid"] = payment.paid
+    row["echo"] = payment.echo_values
+    return {name: row[name] for name in EXPORT_FIELDS}
+
+
+def _export(args: argparse.Namespace, store: PaymentStore) -> int:
+    rows = [export_row(p) for p in store.iter_payments()]
+    if args.format == "json":
+        data = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    else:
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "paid": "yes" if row["paid"] else "no",
+                             "echo": json.dumps(row["echo"], ensure_ascii=False)
+                             if row["echo"] else ""})
+        data = text.getvalue().encode("utf-8-sig")  # the BOM: Excel then reads UTF-8
+    if args.out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        tmp = args.out.with_name(f".{args.out.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, args.out)
+        print(f"wrote {len(rows)} payment(s) to {args.out}", file=sys.stderr)
+    return 0
+
+
+__all__ = ["add_commands", "run", "table", "KST"]
