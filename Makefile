@@ -12,7 +12,7 @@ AXE := node_modules/axe-core/axe.min.js
 # finder costs every Python start about 25 ms, a tenth of a rebuild with nothing to do.
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]' \
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[payments,test]' \
 		--config-settings editable_mode=compat
 	touch $(STAMP)
 

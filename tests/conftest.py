@@ -44,3 +44,55 @@ def soup(path: Path) -> BeautifulSoup:
 def form_values(page: BeautifulSoup) -> dict[str, str]:
     form = page.find("form", id="pay-form")
     return {i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("type") == "hidden"}
+
+
+# --- the payment store: SQLite always, PostgreSQL where one is given ----------------
+#
+# KSPAY_TEST_POSTGRES is a database the tests may empty (.ci/run makes one). With
+# KSPAY_REQUIRE_POSTGRES=1 (set by .ci/run) a skipped PostgreSQL test is a failure.
+
+POSTGRES_ENV = "KSPAY_TEST_POSTGRES"
+REQUIRE_POSTGRES_ENV = "KSPAY_REQUIRE_POSTGRES"
+_postgres_skipped: list[str] = []
+
+
+def postgres_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def empty_postgres(url: str) -> str:
+    """The test database with no kspay tables left from an earlier test."""
+    from generator.payments.store import PaymentStore, metadata
+
+    store = PaymentStore(url)
+    metadata.drop_all(store.engine)
+    store.engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty payment store: each storage test runs on both databases."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'payments.sqlite3'}"
+    url = postgres_url()
+    if url is None:
+        pytest.skip(f"PostgreSQL: set {POSTGRES_ENV}=postgresql://... (.ci/run does)")
+    return empty_postgres(url)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or "postgresql" not in item.nodeid:
+        return
+    _postgres_skipped.append(item.nodeid)
+    if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+        report.outcome = "failed"
+        report.longrepr = f"{REQUIRE_POSTGRES_ENV}=1 and this PostgreSQL test was skipped"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get(REQUIRE_POSTGRES_ENV) == "1" and _postgres_skipped and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
