@@ -209,6 +209,10 @@ class SiteConfig(_Model):
     echo: dict[Annotated[str, _pattern_rule(kspay.ECHO_NAME_PATTERN,
                                             "echo names are ECH and one capital letter")],
                Annotated[str, _kspay_rule("ECH*")]] = {}
+    virtual_account_days: Annotated[int, Field(
+        ge=1, le=kspay.VIRTUAL_ACCOUNT_DAYS_MAX,
+        description="days the customer has to pay into a virtual account; the page sends "
+        "sndVirExpDt (pay date + days, until 23:59:59), the result page shows it")] | None = None
     order_prefix: Annotated[str, _pattern_rule(
         kspay.ORDER_PREFIX_PATTERN, f"must be 1 to {kspay.ORDER_PREFIX_MAX} letters or digits")
     ] = "KSPAY"
@@ -337,6 +341,9 @@ def cross_checks(config: SiteConfig, doc: Document) -> list[tuple[tuple[str | in
     if "mobile" in config.paymethods and config.good_type is None:
         found.append((("paymethods",), "good_type (physical or digital) is required when "
                       "mobile is offered"))
+    if config.virtual_account_days is not None and "virtual_account" not in config.paymethods:
+        found.append((("virtual_account_days",), "is set, but paymethods does not offer "
+                      "virtual_account"))
     if "card" in config.paymethods and not (config.show_cards.isp or config.show_cards.mpi):
         found.append((("show_cards",), "at least one of isp and mpi must be on for card payments"))
     duplicate_methods = sorted(m for m, n in collections.Counter(config.paymethods).items()
@@ -396,9 +403,13 @@ def _locate(doc: Document, err: Any) -> tuple[Mark, tuple[str | int, ...], str]:
         message = f"must be {err['ctx']['expected']}, got {_got(doc, where, value)}"
     elif kind == "too_short":
         message = "needs at least one entry"
-    elif kind in ("greater_than_equal", "less_than_equal"):
+    elif kind in ("greater_than_equal", "less_than_equal") and where[-1] == "amount":
         message = (f"{value} is out of range: KSPay amounts are 1 to "
                    f"{kspay.MAX_AMOUNT:,} won ({len(str(kspay.MAX_AMOUNT))} digits)")
+    elif kind == "greater_than_equal":
+        message = f"must be at least {err['ctx']['ge']}, got {_got(doc, where, value)}"
+    elif kind == "less_than_equal":
+        message = f"must be at most {err['ctx']['le']}, got {_got(doc, where, value)}"
     else:
         message = err["msg"]
     return doc.mark(where), where, message

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal
 from collections.abc import Iterable
 
@@ -29,6 +30,8 @@ ORDER_PREFIX_MAX = 10
 ORDER_TIMESTAMP_DIGITS = 14
 ORDER_RANDOM_DIGITS = 6
 ECHO_NAME_PATTERN = "ECH[A-Z]"
+VIRTUAL_ACCOUNT_DAYS_MAX = 30  # ours: a deposit window longer than a month helps no one
+VIRTUAL_ACCOUNT_CLOSES = "235959"  # sndVirExpTm: the deadline day's last second
 SLUG_PATTERN = "[a-z0-9]+(-[a-z0-9]+)*"
 URL_PATTERN = r"https?://[A-Za-z0-9._-]+(:[0-9]{1,5})?([/?#][^\s\"'<>`]*)?"
 APP_SCHEME_PATTERN = r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>`]*"
@@ -138,12 +141,15 @@ FIELDS: tuple[Field, ...] = (
        hint="must be an absolute http:// or https:// URL"),
     _f("sndEscrow", "에스크로설정", "Escrow: 0 off, 1 on.", False, 1, "[01]", "0 or 1", "0",
        "escrow", hint="must be 0 or 1"),
-    _f("sndVirExpDt", "가상계좌 입금기한일", "Virtual account deadline date; sent empty "
-       "(KSNET's default).", False, 8, "([0-9]{8})?", "YYYYMMDD 또는 빈 값", "", "fixed",
-       source="KSNET's mobile sample", hint="must be YYYYMMDD"),
-    _f("sndVirExpTm", "가상계좌 입금기한시간", "Virtual account deadline time; sent empty.",
-       False, 6, "([0-9]{6})?", "HHMMSS 또는 빈 값", "", "fixed",
-       source="KSNET's mobile sample", hint="must be HHMMSS"),
+    _f("sndVirExpDt", "가상계좌 입금기한일", "Virtual account deadline date: the page sets it "
+       "to the pay date plus virtual_account_days; empty (KSNET's default) when that is not "
+       "set.", False, 8, "([0-9]{8})?", "YYYYMMDD 또는 빈 값", "20261203",
+       "virtual_account_days (page script)", source="KSNET's mobile sample",
+       hint="must be YYYYMMDD"),
+    _f("sndVirExpTm", "가상계좌 입금기한시간", "Virtual account deadline time: 235959 with "
+       "sndVirExpDt, else empty.", False, 6, "([0-9]{6})?", "HHMMSS 또는 빈 값", "235959",
+       "virtual_account_days (page script)", source="KSNET's mobile sample",
+       hint="must be HHMMSS"),
     _f("sndStoreName", "회사명(한글)", "Store name shown in the card company's window.", True,
        20, NO_CONTROLS, "EUC-KR 문자", "케이에스페이(주)", "store.name",
        hint="must not contain control characters"),
@@ -321,11 +327,27 @@ def customer_rules() -> dict[str, object]:
             "timestampDigits": ORDER_TIMESTAMP_DIGITS,
             "randomDigits": ORDER_RANDOM_DIGITS,
         },
+        "virtualAccountCloses": VIRTUAL_ACCOUNT_CLOSES,
     }
 
 
 def order_number_pattern(prefix: str) -> str:
     return re.escape(prefix) + f"[0-9]{{{ORDER_TIMESTAMP_DIGITS + ORDER_RANDOM_DIGITS}}}"
+
+
+def order_time(order_number: str, prefix: str) -> datetime | None:
+    """When the page made the order number (the phone's clock, as it was sent)."""
+    stamp = order_number[len(prefix):len(prefix) + ORDER_TIMESTAMP_DIGITS]
+    try:
+        return datetime.strptime(stamp, "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+
+
+def deposit_deadline(paid_at: datetime, days: int) -> tuple[str, str]:
+    """sndVirExpDt and sndVirExpTm: the end of the day `days` after the order, as the
+    page script writes them at the moment it makes the order number."""
+    return (paid_at + timedelta(days=days)).strftime("%Y%m%d"), VIRTUAL_ACCOUNT_CLOSES
 
 
 # --- encoders -----------------------------------------------------------------------

@@ -65,7 +65,8 @@ def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:
     assert errors_of(tmp_path, text) == [
         "shop.yaml:9:1: intrest_free: unknown key; did you mean 'interest_free'? (allowed here: "
         "apps, currency, echo, escrow, good_type, installments, interest_free, notice, "
-        "notify_url, order_prefix, paymethods, products, reply_url, show_cards, store, theme, window)"]
+        "notify_url, order_prefix, paymethods, products, reply_url, show_cards, store, theme, "
+        "virtual_account_days, window)"]
 
 
 def test_wrong_type(tmp_path: Path) -> None:
@@ -175,7 +176,7 @@ def test_schema_lists_every_contract_key() -> None:
     assert set(schema["properties"]) == {
         "store", "reply_url", "window", "currency", "paymethods", "installments",
         "interest_free", "escrow", "show_cards", "good_type", "apps", "echo", "order_prefix",
-        "theme", "notice", "products", "notify_url"}
+        "theme", "notice", "products", "notify_url", "virtual_account_days"}
     assert schema["required"] == ["store", "reply_url", "products"]
     assert schema["additionalProperties"] is False
 
@@ -190,3 +191,22 @@ def test_missing_theme_is_reported_at_its_key(tmp_path: Path) -> None:
     assert message.endswith("shop.yaml:9:8: theme: theme 'carrot' not found: no "
                             f"{pipeline.THEMES_DIR}/carrot/templates")
     assert pipeline.check([sites]) == failed.value.errors
+
+
+def test_virtual_account_days_needs_virtual_account(tmp_path: Path) -> None:
+    assert errors_of(tmp_path, VALID + "virtual_account_days: 3\n") == [
+        "shop.yaml:9:23: virtual_account_days: is set, but paymethods does not offer "
+        "virtual_account"]
+
+
+def test_virtual_account_days_is_one_to_thirty(tmp_path: Path) -> None:
+    text = VALID + "paymethods: [virtual_account]\nvirtual_account_days: 31\n"
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:10:23: virtual_account_days: must be at most 30, got the number 31"]
+
+
+def test_notify_url_must_be_https(tmp_path: Path) -> None:
+    assert errors_of(tmp_path, VALID + "notify_url: http://shop.example.kr/hook\n") == [
+        "shop.yaml:9:13: notify_url: must be https://: the notice carries the customer's "
+        "order, over http it travels in the clear (http is accepted only for localhost and "
+        "127.0.0.1), got 'http://shop.example.kr/hook'"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .. import render
+from .. import kspay, render
 from ..buildtypes import THEMES_DIR
 from ..config import SiteConfig
 from .store import Payment
@@ -58,7 +58,16 @@ def _paid_at(payment: Payment) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def view_of(payment: Payment) -> ResultView:
+def _deadline(payment: Payment, config: SiteConfig) -> str:
+    """The virtual account's deposit deadline, worked out as the page sent it."""
+    made = kspay.order_time(payment.order_number, config.order_prefix)
+    if config.virtual_account_days is None or made is None:
+        return ""
+    day, closes = kspay.deposit_deadline(made, config.virtual_account_days)
+    return f"{day[:4]}-{day[4:6]}-{day[6:]} {closes[:2]}:{closes[2:4]}까지"
+
+
+def view_of(payment: Payment, config: SiteConfig) -> ResultView:
     return ResultView(
         state=payment.state, order_number=payment.order_number,
         product_name=payment.product_name, amount=payment.expected_amount,
@@ -66,7 +75,7 @@ def view_of(payment: Payment) -> ResultView:
         installment=_installment(payment.installment_months),
         refusal_code=payment.refusal_code, message=payment.message,
         bank_name=payment.bank_name, virtual_account=payment.virtual_account,
-        deposit_deadline="", transaction_number=payment.transaction_number,
+        deposit_deadline=_deadline(payment, config), transaction_number=payment.transaction_number,
         paid_at=_paid_at(payment))
 
 
@@ -96,7 +105,7 @@ class ResultPages:
         html = theme.render(
             "result.html", csp=CSP, live_reload=None, root=self.pages_url,
             asset=lambda name: STATIC_PREFIX + assets[name].path.removeprefix("static/"),
-            config=config, result=view_of(payment), store_url=site_url,
+            config=config, result=view_of(payment, config), store_url=site_url,
             retry_url=f"{site_url}{payment.product}/")
         return html.encode("utf-8")
 

@@ -4,7 +4,7 @@ reaches the KSPay window (answered by the test, never sent)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
@@ -48,9 +48,17 @@ def check_order_number(order: str, prefix: str, before: datetime, after: datetim
     assert before <= stamp.replace(tzinfo=KST) <= after, (before, stamp, after)
 
 
-def expected_body(hidden: list[tuple[str, str]], order: str, reply: str,
+def expected_body(hidden: list[tuple[str, str]], order: str, site: dict,
                   name: str, email: str, mobile: str) -> list[tuple[str, str]]:
-    filled = {"sndOrdernumber": order, "sndReply": kspay.reply_with_order(reply, order)}
+    """What the page posts: the built hidden fields, with the order number, sndReply's
+    ordno and (virtual_account_days) the deposit deadline filled in at pay time."""
+    reply = dict(hidden)["sndReply"]  # the reply URL with site= and product= (build time)
+    filled = {"sndOrdernumber": order, "sndReply": f"{reply}&ordno={order}"}
+    days = site.get("virtual_account_days")
+    if days:
+        made = datetime.strptime(order[len(site["order_prefix"]):][:14], "%Y%m%d%H%M%S")
+        filled["sndVirExpDt"] = (made + timedelta(days=days)).strftime("%Y%m%d")
+        filled["sndVirExpTm"] = "235959"
     fields = [(k, filled.get(k, v)) for k, v in hidden]
     return fields + [("sndOrdername", name), ("sndEmail", email), ("sndMobile", mobile)]
 
@@ -66,7 +74,7 @@ def check_post(phone: Phone, path: str, url: str, encoding: str, site: dict,
                        strict_parsing=True, encoding=encoding, errors="strict")
     order = dict(fields)["sndOrdernumber"]
     check_order_number(order, site["order_prefix"], before, after)
-    expected = expected_body(hidden, order, site["reply_url"], NAME, EMAIL, "01012345678")
+    expected = expected_body(hidden, order, site, NAME, EMAIL, "01012345678")
     assert fields == expected
     assert posted.body == urlencode_form(expected, encoding)
     return posted, fields
@@ -91,7 +99,10 @@ def test_v14_window_gets_every_field_in_utf8(phone: Phone, built: Path, path: st
     assert values["sndOrdername"] == "김토끼"
     reply = urlsplit(values["sndReply"])
     assert parse_qs(reply.query)["ordno"] == [order]
-    assert values["sndReply"] == kspay.reply_with_order(site["reply_url"], order)
+    product = path.split("/")[1]
+    joiner = "&" if "?" in site["reply_url"] else "?"
+    assert values["sndReply"] == (
+        f"{site['reply_url']}{joiner}site={slug}&product={product}&ordno={order}")
     # The goods name as UTF-8 bytes, percent-encoded.
     goods = dict(hidden)["sndGoodname"]
     assert b"&sndGoodname=" + urlencode_form([("", goods)], "utf-8")[1:] + b"&" in posted.body
@@ -102,7 +113,12 @@ def test_v14_reply_url_with_a_query_gets_ordno_appended(phone: Phone, built: Pat
     values = dict(parse_qsl(posted.body.decode("ascii"), keep_blank_values=True))
     order = values["sndOrdernumber"]
     check_order_number(order, "JEJU", before, after)
-    assert values["sndReply"] == f"https://jeju-orchard.example.kr/kspay/result?from=pages&ordno={order}"
+    assert values["sndReply"] == ("https://jeju-orchard.example.kr/kspay/result?from=pages"
+                                  f"&site=jeju-orchard&product=hallabong-10kg&ordno={order}")
+    # The virtual account's deadline: three days after the order number's date, 23:59:59.
+    made = datetime.strptime(order[4:12], "%Y%m%d")
+    assert (values["sndVirExpDt"], values["sndVirExpTm"]) == (
+        (made + timedelta(days=3)).strftime("%Y%m%d"), "235959")
     assert values["ECHA"] == "app-store"
     assert values["sndRtApp"] == ""
 
@@ -163,5 +179,5 @@ def test_app_variants_post_their_sndrtapp(phone: Phone, built: Path, variant: st
     assert values["sndRtApp"] == rtapp
     order = values["sndOrdernumber"]
     check_order_number(order, "JEJU", before, after)
-    assert fields == expected_body(hidden, order, merchant("jeju-orchard")["reply_url"],
+    assert fields == expected_body(hidden, order, merchant("jeju-orchard"),
                                    NAME, EMAIL, "01012345678")
