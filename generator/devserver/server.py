@@ -18,15 +18,17 @@ import time
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .. import pipeline
 from ..buildtypes import THEMES_DIR
 from ..reference import DATA_DIR as REFERENCE_DIR
-from ..payments.service import RESULT_PATH, PaymentsApp, build_app
-from ..payments.store import PaymentStore
 from . import sandbox
 from .pages import CSP, STATIC, STATIC_URL, render_page
+
+if TYPE_CHECKING:
+    from ..payments.service import PaymentsApp
 
 HOST = "127.0.0.1"
 VERSION_PATH = "/__kspay/version"
@@ -70,20 +72,24 @@ class DevServer:
         self.httpd = make_server(HOST, port, self.app, server_class=_ThreadingServer,
                                  handler_class=_QuietHandler)
         self.base = f"http://{HOST}:{self.httpd.server_port}"
+        self.payments: PaymentsApp | None = None
+        reply_url = None
+        if use_sandbox:  # imported only here: the service needs the [payments] extra
+            from ..payments.service import RESULT_PATH, build_app
+            from ..payments.store import PaymentStore
+
+            store = PaymentStore(f"sqlite:///{Path(self._tmp.name) / 'payments.sqlite3'}")
+            self.payments = build_app(sites_dir, store, sandbox.recv_post_url(self.base),
+                                      pages_url=self.base + "/", themes_dir=themes_dir,
+                                      notify=False)
+            reply_url = self.base + RESULT_PATH
         self.options = pipeline.BuildOptions(
             form_action=self.base + sandbox.WINDOW_PATH if use_sandbox else None,
-            reply_url=self.base + RESULT_PATH if use_sandbox else None,
-            live_reload=RELOAD_PATH)
+            reply_url=reply_url, live_reload=RELOAD_PATH)
         self.version = 0
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self.payments: PaymentsApp | None = None
-        if use_sandbox:
-            self.payments = build_app(
-                sites_dir, PaymentStore(f"sqlite:///{Path(self._tmp.name) / 'payments.sqlite3'}"),
-                sandbox.recv_post_url(self.base), pages_url=self.base + "/",
-                themes_dir=themes_dir, notify=False)
 
     # --- building -----------------------------------------------------------------
 
