@@ -4,8 +4,8 @@ KSPay posts only reCommConId (and ECH* fields) to sndReply; the merchant's serve
 asks recv_post for the result and gets one EUC-KR line: pieces split at backticks, the
 first dropped, each value space-padded to its width, in the order the request's
 sndRpyParams named. `encode_reply` writes that line (the local sandbox answers with it);
-`decode_reply` and `read_result` read it back into a typed result; `verify` holds it
-against the order the merchant expected.
+`decode_reply` and `read_result` read it back into a typed result, which the payments
+service holds against the order the merchant expected (`payments.flow.judge`).
 """
 
 from __future__ import annotations
@@ -149,16 +149,3 @@ def read_result(raw: bytes, params: list[str] | None = None) -> PaymentResult:
         installment_months=int(halbu) if halbu.isdigit() else None,
         raw=values,
     )
-
-
-def verify(result: PaymentResult, order_number: str, amount: int) -> list[str]:
-    """Why the result must not be taken as payment for this order; empty when it may."""
-    problems = []
-    if not result.approved:
-        problems.append(f"not approved (authyn {result.raw.get('authyn', '')!r}, "
-                        f"refusal code {result.refusal_code!r}: {result.message1} {result.message2})")
-    if result.order_number != order_number:
-        problems.append(f"order number {result.order_number!r} is not the expected {order_number!r}")
-    if result.amount != amount:
-        problems.append(f"amount {result.amount} is not the expected {amount}")
-    return problems

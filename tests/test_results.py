@@ -40,7 +40,6 @@ def test_round_trip_of_an_approved_card_payment() -> None:
     assert result.order_number == "JEJU20261128093000123456"
     assert (result.issuer_name, result.acquirer_name) == ("현대카드", "현대카드")
     assert result.installment_months == 3
-    assert results.verify(result, "JEJU20261128093000123456", 59000) == []
 
 
 def test_field_order_follows_the_request() -> None:
@@ -54,8 +53,6 @@ def test_refusal_carries_its_code() -> None:
     values = dict(APPROVED, authyn="X", authno="7003", msg1="거절", msg2="한도초과", result="1001")
     result = results.read_result(results.encode_reply(values, results.default_params()))
     assert (result.approved, result.refusal_code, result.approval_number) == (False, "7003", "")
-    assert results.verify(result, APPROVED["ordno"], 59000) == [
-        "not approved (authyn 'X', refusal code '7003': 거절 한도초과)"]
 
 
 def test_virtual_account_number_and_bank() -> None:
@@ -71,13 +68,6 @@ def test_mobile_payment() -> None:
     values = dict(APPROVED, result="M131", trno="M00000000001", isscd="", aqucd="")
     result = results.read_result(results.encode_reply(values, results.default_params()))
     assert (result.method, result.method_label, result.issuer) == ("mobile", "휴대폰", None)
-
-
-def test_verify_catches_another_order_or_amount() -> None:
-    result = results.read_result(results.encode_reply(APPROVED, results.default_params()))
-    assert results.verify(result, "OTHER1", 1000) == [
-        "order number 'JEJU20261128093000123456' is not the expected 'OTHER1'",
-        "amount 59000 is not the expected 1000"]
 
 
 @pytest.mark.parametrize("raw", [b"", b"NODATA", b"x`O`1"])
