@@ -85,7 +85,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     outcome = yield
     report = outcome.get_result()
-    if not report.skipped or "postgresql" not in item.nodeid:
+    if not report.skipped or "postgresql" not in item.nodeid or hasattr(report, "wasxfail"):
         return
     _postgres_skipped.append(item.nodeid)
     if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":

@@ -20,8 +20,9 @@ from ..config import SiteConfig
 from .store import Payment
 
 STATIC_PREFIX = "/kspay/static/"
+# The page's own <meta> policy (frame-ancestors works only as a header: service.py).
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-       "form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
+       "form-action 'none'; base-uri 'none'")
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def view_of(payment: Payment, config: SiteConfig) -> ResultView:
         state=payment.state, order_number=payment.order_number,
         product_name=payment.product_name, amount=payment.expected_amount,
         method_label=payment.method_label, approval_number=payment.approval_number,
-        installment=_installment(payment.installment_months),
+        # Installments are a card's: a mobile payment has none, whatever halbu says.
+        installment=_installment(payment.installment_months) if payment.method == "card" else "",
         refusal_code=payment.refusal_code, message=payment.message,
         bank_name=payment.bank_name, virtual_account=payment.virtual_account,
         deposit_deadline=_deadline(payment, config), transaction_number=payment.transaction_number,

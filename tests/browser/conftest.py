@@ -75,6 +75,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         _summaries.extend(v for k, v in report.user_properties if k == "summary")
     if not report.skipped or item.get_closest_marker("browser") is None:
         return
+    if hasattr(report, "wasxfail"):  # an expected failure, reported as skipped: not a skip
+        return
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
     reason = reason.removeprefix("Skipped: ")
     _skipped.append(f"{item.nodeid}: {reason}")
