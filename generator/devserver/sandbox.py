@@ -9,7 +9,8 @@ query) and answers recv_post with the one EUC-KR line that `generator.results` r
 
 Its recv_post behaves as KSNET's: action 1 with an sndAmount or sndStoreid other than
 the window's is refused; action 3 is recorded. The tester can make the first action 1
-time out or answer garbage, to try the pending and reconcile path by hand.
+time out or answer garbage, or the first action 3 time out, to try the pending and
+unconfirmed payments that `kspay-pages payments reconcile` finishes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlsplit
 
 from .. import kspay, results
@@ -29,10 +31,17 @@ from .pages import render_page
 PREFIX = "/__sandbox"
 WINDOW_PATH = f"{PREFIX}/KSPayPWeb.jsp"
 DECIDE_PATH = f"{PREFIX}/decide"
-# What the tester can make the first action 1 do (the sandbox window offers these).
-FAULTS = {"": "정상 응답", "timeout": "응답 지연 (시간 초과, 한 번)",
-          "garbage": "깨진 응답 (한 번)"}
+# What the tester can make recv_post do once (the sandbox window offers these): the
+# first action 1 answers late or unreadably (the payment stays pending), or the first
+# action 3 answers late (the payment is stored but not confirmed).
+FAULTS = {"": "정상 응답", "timeout": "결과 조회(action 1) 응답 지연 (시간 초과, 한 번)",
+          "garbage": "결과 조회(action 1) 깨진 응답 (한 번)",
+          "confirm_timeout": "결과 확인 통보(action 3) 응답 지연 (시간 초과, 한 번)"}
+# The action each fault happens to.
+FAULT_ACTIONS = {"timeout": kspay.ACTION_COMPLETE, "garbage": kspay.ACTION_COMPLETE,
+                 "confirm_timeout": kspay.ACTION_CONFIRM}
 GARBAGE = b"<html><body>502 Bad Gateway</body></html>"
+KST = timezone(timedelta(hours=9))  # KSNET's clock: trddt and trdtm are Korean time
 CONFIRM_REPLY = b"OK"
 
 StartResponse = Callable[..., object]
@@ -52,8 +61,9 @@ class Transaction:
     fields: dict[str, str]
     euc_kr: bool  # posted in EUC-KR (the mb2 window)
     reply: dict[str, str] = field(default_factory=dict)  # recv_post values once decided
-    fault: str = ""  # "", "timeout" or "garbage": what the first action 1 does
+    fault: str = ""  # a key of FAULTS: what the first action 1 (or 3) does
     calls: list[tuple[str, str]] = field(default_factory=list)  # (action, sndAmount) received
+    faulted: list[tuple[int, str]] = field(default_factory=list)  # (index in calls, fault)
 
 
 def decode_form(body: bytes, content_type: str = "") -> tuple[dict[str, str], bool]:
@@ -74,13 +84,20 @@ class Sandbox:
         self._pending: dict[str, Transaction] = {}
         self._decided: dict[str, Transaction] = {}
         self._serial = 0
-        self.fault_delay = fault_delay  # seconds a "timeout" action 1 waits before answering
+        # Seconds a "timeout" action 1 or "confirm_timeout" action 3 waits before answering.
+        self.fault_delay = fault_delay
 
     def calls(self, conn_id: str) -> list[tuple[str, str]]:
         """What recv_post received for a payment: (sndActionType, sndAmount), in order."""
         with self._lock:
             txn = self._decided.get(conn_id)
             return list(txn.calls) if txn else []
+
+    def faulted(self, conn_id: str) -> list[tuple[int, str]]:
+        """Which of those calls met the payment's fault: (index in `calls`, fault)."""
+        with self._lock:
+            txn = self._decided.get(conn_id)
+            return list(txn.faulted) if txn else []
 
     def handles(self, path: str) -> bool:
         return path.startswith(PREFIX + "/")
@@ -148,11 +165,13 @@ class Sandbox:
                fault: str = "") -> str:
         """Settle a posted form as `outcome`; its reCommConId (tests and the bench call this
         directly, as the window's Confirm button does)."""
+        if fault not in FAULTS:
+            raise ValueError(f"fault {fault!r}: use one of {sorted(FAULTS)}")
         txn.reply = self._reply_values(txn.fields, outcome, choice or {})
         txn.fault = fault
         with self._lock:
             self._serial += 1
-            conn_id = f"SBX{time.strftime('%Y%m%d%H%M%S')}{self._serial:06d}"
+            conn_id = f"SBX{datetime.now(KST):%Y%m%d%H%M%S}{self._serial:06d}"
             self._decided[conn_id] = txn
         return conn_id
 
@@ -166,9 +185,9 @@ class Sandbox:
 
     def _reply_values(self, fields: dict[str, str], outcome: str,
                       choice: dict[str, str]) -> dict[str, str]:
-        now = time.localtime()
+        now = datetime.now(KST)  # not the host's zone
         serial = f"{int(time.time() * 1000) % 10**11:011d}"
-        values = {"trddt": time.strftime("%Y%m%d", now), "trdtm": time.strftime("%H%M%S", now),
+        values = {"trddt": now.strftime("%Y%m%d"), "trdtm": now.strftime("%H%M%S"),
                   "amt": fields.get("sndAmount", ""), "ordno": fields.get("sndOrdernumber", ""),
                   "halbu": "00"}
         approval = f"{secrets.randbelow(10**8):08d}"
@@ -203,19 +222,21 @@ class Sandbox:
     def _recv_post(self, request: dict[str, str],
                    start_response: StartResponse) -> Iterable[bytes]:
         action, amount = request.get("sndActionType", ""), request.get("sndAmount", "")
+        fault = ""
         with self._lock:
             txn = self._decided.get(request.get("sndCommConId", ""))
             if txn is not None:
                 txn.calls.append((action, amount))
-                fault = txn.fault if action == kspay.ACTION_COMPLETE else ""
-                txn.fault = "" if fault else txn.fault  # the fault happens once
+                if txn.fault and FAULT_ACTIONS.get(txn.fault) == action:
+                    fault, txn.fault = txn.fault, ""  # the fault happens once
+                    txn.faulted.append((len(txn.calls) - 1, fault))
         plain = "text/plain; charset=euc-kr"
         if txn is None or action not in (kspay.ACTION_COMPLETE, kspay.ACTION_CONFIRM):
             return _respond(start_response, "200 OK", b"NODATA", plain)
+        if fault in ("timeout", "confirm_timeout"):
+            time.sleep(self.fault_delay)
         if action == kspay.ACTION_CONFIRM:
             return _respond(start_response, "200 OK", CONFIRM_REPLY, plain)
-        if fault == "timeout":
-            time.sleep(self.fault_delay)
         if fault == "garbage":
             return _respond(start_response, "200 OK", GARBAGE, "text/html")
         reply = txn.reply

@@ -7,11 +7,16 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from .notify import NotifySecretError
 from .recv_post import DEFAULT_TIMEOUT
 from .service import DEFAULT_DB
 from .store import STATES, KST, Payment, PaymentStore, StoreError
@@ -56,7 +61,9 @@ def add_commands(commands: Any) -> None:
                                 "ago (default: twice the recv_post timeout plus 10 s)")
     reconcile.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                            help="seconds to wait for recv_post")
-    reconcile.add_argument("--notify-secret-file", default=None)
+    reconcile.add_argument("--notify-secret-file", default=None,
+                           help="file holding the key that signs notify_url notices "
+                                "(default: $KSPAY_NOTIFY_SECRET)")
 
     listing = sub.add_parser("list", help="the stored payments as a table")
     _db(listing)
@@ -74,11 +81,35 @@ def _db(parser: argparse.ArgumentParser) -> None:
                         help=f"sqlite:///path or postgresql://... (default {DEFAULT_DB})")
 
 
-def run(args: argparse.Namespace) -> int:
+def shown_url(url: str) -> str:
+    """A database URL fit to print: its password masked."""
     try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: mask what looks like one
+        return re.sub(r"(://[^:/@]*:)[^/@]*@", r"\1***@", url)
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
+def _fail(message: str) -> int:
+    """One line on stderr (a driver's message may have several), exit status 2."""
+    print(f"kspay-pages payments: {' '.join(message.split())}", file=sys.stderr, flush=True)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    shown = shown_url(args.db)
+
+    def masked(text: str) -> str:
+        return text.replace(args.db, shown) if args.db and shown != args.db else text
+
+    try:
+        command = args.payments_command
+        missing = _missing_sqlite_file(args.db) if command != "serve" else None
+        if missing:
+            return _fail(f"{shown}: no such payment store ({missing} does not exist; "
+                         f"`kspay-pages payments serve` creates it)")
         store = PaymentStore(args.db)
         store.ensure_schema()
-        command = args.payments_command
         if command == "serve":
             return _serve(args, store)
         if command == "reconcile":
@@ -86,12 +117,28 @@ def run(args: argparse.Namespace) -> int:
         if command == "list":
             return _list(args, store)
         return _export(args, store)
-    except StoreError as exc:
-        print(f"kspay-pages payments: {exc}", file=sys.stderr)
-        return 2
+    except (StoreError, NotifySecretError) as exc:
+        return _fail(masked(str(exc)))
+    except SQLAlchemyError as exc:  # the store failed after it was opened
+        return _fail(masked(f"{shown}: the payment store failed: {exc.__class__.__name__}: "
+                            f"{getattr(exc, 'orig', None) or exc}"))
     except OSError as exc:
-        print(f"kspay-pages payments: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+
+
+def _missing_sqlite_file(url: str) -> str | None:
+    """For the commands that read a store: the SQLite file named, when it does not
+    exist (a mistyped path would otherwise be created as an empty store, and list,
+    export and reconcile would report no payments)."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - PaymentStore reports it
+        return None
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:") \
+            or database.startswith("file:"):
+        return None
+    return None if Path(database).exists() else database
 
 
 # --- serve ------------------------------------------------------------------------------
@@ -128,7 +175,7 @@ def _serve(args: argparse.Namespace, store: PaymentStore) -> int:
         def load(self) -> Any:
             return factory()
 
-    print(f"kspay-pages payments: {store.url}, result posts at {RESULT_PATH}, "
+    print(f"kspay-pages payments: {shown_url(store.url)}, result posts at {RESULT_PATH}, "
           f"recv_post {args.recv_post or 'KSNET (per window)'}", file=sys.stderr, flush=True)
     Service().run()
     return 0
@@ -139,13 +186,22 @@ def _serve(args: argparse.Namespace, store: PaymentStore) -> int:
 def _reconcile(args: argparse.Namespace, store: PaymentStore) -> int:
     from .catalog import Catalog
     from .flow import RECONCILE_GRACE, Payments, describe
-    from .notify import deliver_due, notify_secret
+    from .notify import SECRET_ENV, deliver_due, notify_secret, waiting_for_key
 
+    if not args.sites.is_dir():
+        # The merchant files name notify_url: without them a payment finished here would
+        # never be announced (its notice is queued with its state, or not at all).
+        return _fail(f"{args.sites}: no such folder of merchant files (--sites)")
+    secret = notify_secret(args.notify_secret_file)
     payments = Payments(store, Catalog(args.sites), None, args.timeout)
     grace = RECONCILE_GRACE if args.grace is None else args.grace
-    done = payments.reconcile(grace, report=lambda before, after: print(describe(before, after)))
+    done = payments.reconcile(grace, report=lambda before, after: print(describe(before, after),
+                                                                         flush=True))
     left = [after for _, after in done if after.state == "pending" or after.needs_confirm]
-    delivered, failed = deliver_due(store, notify_secret(args.notify_secret_file))
+    delivered, failed = deliver_due(store, secret)
+    if secret is None and (waiting := waiting_for_key(store)):
+        print(f"kspay-pages payments: {waiting} notice(s) not sent: no signing key (set "
+              f"{SECRET_ENV} or --notify-secret-file)", file=sys.stderr)
     print(f"reconciled {len(done)} payment(s), {len(done) - len(left)} finished, "
           f"{len(left)} still unfinished; notices: {delivered} delivered, {failed} failed")
     return 1 if left else 0
@@ -225,8 +281,12 @@ def _export(args: argparse.Namespace, store: PaymentStore) -> int:
         sys.stdout.flush()
     else:
         tmp = args.out.with_name(f".{args.out.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, args.out)
+        try:
+            tmp.write_bytes(data)
+            os.replace(tmp, args.out)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
         print(f"wrote {len(rows)} payment(s) to {args.out}", file=sys.stderr)
     return 0
 

@@ -39,6 +39,9 @@ from .store import (
 # A live request may take two recv_post timeouts; reconcile waits longer than that
 # before it takes over a payment that a request began.
 RECONCILE_GRACE = 2 * recv_post.DEFAULT_TIMEOUT + 10
+# A refreshed result page retries a pending payment only after the first attempt's
+# recv_post timeout and this margin: that attempt has given up by then.
+RETRY_MARGIN = 5.0
 
 
 def judge(result: results.PaymentResult, payment: Payment) -> tuple[str, list[str]]:
@@ -86,6 +89,7 @@ class Payments:
     catalog: Catalog
     recv_post_url: str | None = None  # None: KSNET's recv_post for the merchant's window
     timeout: float = recv_post.DEFAULT_TIMEOUT
+    retry_margin: float = RETRY_MARGIN
 
     def recv_post_for(self, offer: Offer) -> str:
         return self.recv_post_url or offer.window.recv_post
@@ -107,9 +111,20 @@ class Payments:
                   else f"reCommConId {conn_id}; expected {offer.amount} won")
         payment, first = self.store.open_payment(new, state, detail,
                                                  self.notify_url(offer.site))
-        if not first or payment.state != PENDING:
+        if first:
+            return self.complete(payment) if payment.state == PENDING else payment
+        return self.retry(payment, conn_id)
+
+    def retry(self, payment: Payment, conn_id: str) -> Payment:
+        """A repeated post of a payment a fault left unfinished (the customer refreshed
+        "결제 확인 중"): finish it as reconcile would, once the first attempt has had
+        its full time. A stored outcome is only shown: it is never completed twice."""
+        unfinished = payment.state == PENDING or payment.needs_confirm
+        stale_before = time.time() - (self.timeout + self.retry_margin)
+        if (not unfinished or payment.conn_id != conn_id
+                or not self.store.claim(payment, stale_before)):
             return payment
-        return self.complete(payment)
+        return self.complete(payment) if payment.state == PENDING else self.confirm(payment)
 
     def complete(self, payment: Payment) -> Payment:
         """Action 1 for a pending payment; the outcome stored; then action 3."""
@@ -157,7 +172,7 @@ class Payments:
         done = []
         stale_before = time.time() - grace
         for payment in self.store.unfinished(stale_before):
-            if not self.store.claim(payment.id, stale_before):
+            if not self.store.claim(payment, stale_before):
                 continue
             after = self.complete(payment) if payment.state == PENDING else self.confirm(payment)
             done.append((payment, after))

@@ -46,6 +46,8 @@ class BadRequest(Exception):
 def _read_body(environ: dict) -> bytes:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length < 0:  # read(-1) would read to the end, past the limit
+            raise ValueError(length)
     except ValueError:
         raise BadRequest("400 Bad Request", "Content-Length is not a number",
                          "요청 형식이 잘못되었습니다.") from None
@@ -54,7 +56,10 @@ def _read_body(environ: dict) -> bytes:
         raise BadRequest("413 Content Too Large",
                          f"the body has {length:,} bytes, the limit is {limit:,}",
                          "요청이 너무 큽니다.")
-    body = environ["wsgi.input"].read(min(length, limit + 1) if length else limit + 1)
+    chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if not length and not chunked:
+        return b""  # no body: reading would wait for bytes that never come
+    body = environ["wsgi.input"].read(limit + 1 if chunked else min(length, limit + 1))
     if len(body) > limit:
         raise BadRequest("413 Content Too Large", f"the body is over {limit:,} bytes",
                          "요청이 너무 큽니다.")

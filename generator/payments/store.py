@@ -375,8 +375,11 @@ class PaymentStore:
             if found is None:  # not a duplicate: some other constraint failed
                 raise StoreError(f"cannot store order {new.order_number!r}")
             existing = _payment(found)
-            other = "" if existing.conn_id == (new.conn_id or None) else \
-                f"; another reCommConId {new.conn_id!r} was posted for it and not completed"
+            other = ""
+            if existing.conn_id != (new.conn_id or None):
+                other = f"; another reCommConId {new.conn_id!r} was posted for it and not completed"
+            elif existing.order_number != new.order_number:
+                other = f"; posted again under order number {new.order_number!r}, not taken"
             _event(conn, existing.id, POST_REPEATED, f"{detail}{other}")
         return existing, False
 
@@ -420,14 +423,18 @@ class PaymentStore:
         with self.engine.begin() as conn:
             _event(conn, payment_id, kind, detail)
 
-    def claim(self, payment_id: int, stale_before: float) -> bool:
-        """Take the payment for an attempt at action 1 or 3, unless another attempt
-        began after `stale_before` (a live request, or another reconcile)."""
+    def claim(self, payment: Payment, stale_before: float) -> bool:
+        """Take the payment for an attempt at action 1 or 3: only if no attempt began
+        after `stale_before` (a live request may still be completing it) and none began
+        since `payment` was read (compare-and-set on `attempt_at`: of two reconciles, or a
+        reconcile and a refreshed page, one wins)."""
+        if payment.attempt_at > stale_before:
+            return False
         with self.engine.begin() as conn:
             return conn.execute(
-                update(payments).where(payments.c.id == payment_id,
-                                       payments.c.attempt_at <= stale_before)
-                .values(attempt_at=time.time())).rowcount == 1
+                update(payments).where(payments.c.id == payment.id,
+                                       payments.c.attempt_at == payment.attempt_at)
+                .values(attempt_at=max(time.time(), payment.attempt_at + 1e-3))).rowcount == 1
 
     # --- reads --------------------------------------------------------------------------
 
