@@ -17,9 +17,13 @@ payment; a mismatch is never confirmed (see `CONFIRMED_STATES`).
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -37,6 +41,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -258,10 +263,13 @@ def engine_url(url: str) -> str:
     return url
 
 
+WRITE = "kspay_write"  # execution option of the store's write transactions
+
+
 def _sqlite_setup(engine: Engine) -> None:
     """WAL (readers never wait for the writer), full fsync at commit (money), and write
     transactions that take the lock at BEGIN: with a deferred BEGIN two writers can
-    deadlock upgrading their locks, which no busy timeout resolves."""
+    deadlock upgrading their locks, which no busy timeout resolves. Reads begin deferred."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, record: Any) -> None:
@@ -275,7 +283,31 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        write = connection.get_execution_options().get(WRITE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class _SqliteWriters:
+    """One writer at a time, in a queue: a thread lock in this process, an flock on
+    `<database>.lock` across processes (the service's workers, reconcile). SQLite itself
+    lets waiting writers retry with growing sleeps (its busy timeout), which gives a few
+    of them waits of a second while others go first."""
+
+    def __init__(self, database: str) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = f"{database}.lock"
+        self._fd: int | None = None
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._thread_lock:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 class PaymentStore:
@@ -298,8 +330,18 @@ class PaymentStore:
             self.engine = create_engine(parsed, **options)
         except Exception as exc:  # noqa: BLE001 - a missing driver, a bad option
             raise StoreError(f"--db {url!r}: {exc}") from None
+        self._writers: Callable[[], Any] = nullcontext
         if parsed.get_backend_name() == "sqlite":
             _sqlite_setup(self.engine)
+            if parsed.database and parsed.database != ":memory:":
+                self._writers = _SqliteWriters(parsed.database)
+        self._writer = self.engine.execution_options(**{WRITE: True})
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back on an error."""
+        with self._writers(), self._writer.begin() as conn:
+            yield conn
 
     # --- schema -----------------------------------------------------------------------
 
@@ -316,7 +358,7 @@ class PaymentStore:
     def _ensure_schema(self) -> None:
         for attempt in range(3):  # two instances starting at once: one creates, both go on
             try:
-                with self.engine.begin() as conn:
+                with self._write() as conn:
                     if not inspect(conn).has_table(meta.name):
                         metadata.create_all(conn)
                         conn.execute(insert(meta).values(key="schema_version",
@@ -357,16 +399,15 @@ class PaymentStore:
                "echo": json.dumps(new.echo, ensure_ascii=False, sort_keys=True),
                "created_at": stamp, "updated_at": stamp, "attempt_at": now}
         try:
-            with self.engine.begin() as conn:
-                pid = conn.execute(insert(payments).values(**row)).inserted_primary_key[0]
-                _event(conn, pid, POST_RECEIVED, detail)
+            with self._write() as conn:
+                stored = _payment(conn.execute(_INSERT_PAYMENT, row).one())
+                _event(conn, stored.id, POST_RECEIVED, detail)
                 if state in FINAL_STATES:
-                    _queue_notify(conn, pid, notify_url)
-                stored = _get(conn, pid)
+                    _queue_notify(conn, stored, notify_url)
             return stored, True
         except IntegrityError:
             pass
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             same = payments.c.order_number == new.order_number
             if new.conn_id:
                 same = same | (payments.c.conn_id == new.conn_id)
@@ -391,36 +432,36 @@ class PaymentStore:
         live request) leaves the first one in place.
         """
         assert state in (APPROVED, REFUSED, ISSUED, MISMATCH)
-        with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(payments).where(payments.c.id == payment_id,
-                                       payments.c.state == PENDING)
-                .values(state=state, reply=raw, updated_at=now_text(), attempt_at=time.time(),
-                        **values)).rowcount
-            if changed:
-                _event(conn, payment_id, ACTION1_REPLY, detail, raw)
-                _queue_notify(conn, payment_id, notify_url)
-            return _get(conn, payment_id)
+        with self._write() as conn:
+            row = conn.execute(_RECORD_REPLY, {
+                "pid": payment_id, "state": state, "reply": raw, "updated_at": now_text(),
+                "attempt_at": time.time(), **values}).first()
+            if row is None:
+                return _get(conn, payment_id)
+            stored = _payment(row)
+            _event(conn, payment_id, ACTION1_REPLY, detail, raw)
+            _queue_notify(conn, stored, notify_url)
+            return stored
 
     def record_failure(self, payment_id: int, kind: str, detail: str,
                        raw: bytes | None = None) -> Payment:
         """An action failed (timeout, garbage): the payment keeps its state."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             _event(conn, payment_id, kind, detail, raw)
             return _get(conn, payment_id)
 
     def record_confirmed(self, payment_id: int, detail: str, raw: bytes) -> Payment:
-        with self.engine.begin() as conn:
-            changed = conn.execute(
-                update(payments).where(payments.c.id == payment_id,
-                                       payments.c.confirmed_at.is_(None))
-                .values(confirmed_at=now_text(), updated_at=now_text())).rowcount
-            if changed:
-                _event(conn, payment_id, ACTION3_SENT, detail, raw)
-            return _get(conn, payment_id)
+        with self._write() as conn:
+            stamp = now_text()
+            row = conn.execute(_RECORD_CONFIRMED, {
+                "pid": payment_id, "confirmed_at": stamp, "updated_at": stamp}).first()
+            if row is None:
+                return _get(conn, payment_id)
+            _event(conn, payment_id, ACTION3_SENT, detail, raw)
+            return _payment(row)
 
     def note(self, payment_id: int, kind: str, detail: str) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             _event(conn, payment_id, kind, detail)
 
     def claim(self, payment: Payment, stale_before: float) -> bool:
@@ -430,7 +471,7 @@ class PaymentStore:
         reconcile and a refreshed page, one wins)."""
         if payment.attempt_at > stale_before:
             return False
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return conn.execute(
                 update(payments).where(payments.c.id == payment.id,
                                        payments.c.attempt_at == payment.attempt_at)
@@ -493,19 +534,19 @@ class PaymentStore:
 
     def claim_delivery(self, delivery_id: int, now: float, hold: float) -> bool:
         """Take a delivery for one attempt; another instance skips it for `hold` s."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return conn.execute(update(outbox).where(
                 outbox.c.id == delivery_id, outbox.c.delivered_at.is_(None),
                 outbox.c.next_at <= now).values(next_at=now + hold, claimed_at=now)).rowcount == 1
 
     def delivered(self, delivery: Delivery, detail: str) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(update(outbox).where(outbox.c.id == delivery.id).values(
                 delivered_at=now_text(), attempts=delivery.attempts + 1, last_error=""))
             _event(conn, delivery.payment_id, NOTIFY_DELIVERED, detail)
 
     def delivery_failed(self, delivery: Delivery, error: str, next_at: float) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(update(outbox).where(outbox.c.id == delivery.id).values(
                 attempts=delivery.attempts + 1, last_error=error, next_at=next_at))
             _event(conn, delivery.payment_id, NOTIFY_FAILED,
@@ -516,25 +557,38 @@ class PaymentStore:
             return [dict(r._mapping) for r in conn.execute(select(outbox).order_by(outbox.c.id))]
 
 
+# Statements built once, their values passed as parameters: SQLAlchemy then compiles
+# each once per process instead of once per call. RETURNING hands back the written row.
+_INSERT_PAYMENT = insert(payments).returning(*payments.c)
+_SELECT_PAYMENT = select(payments).where(payments.c.id == bindparam("pid"))
+_RECORD_REPLY = update(payments).where(payments.c.id == bindparam("pid"),
+                                       payments.c.state == PENDING).returning(*payments.c)
+_RECORD_CONFIRMED = update(payments).where(payments.c.id == bindparam("pid"),
+                                           payments.c.confirmed_at.is_(None)
+                                           ).returning(*payments.c)
+_INSERT_EVENT = insert(events)
+_INSERT_NOTICE = insert(outbox)
+
+
 def _get(conn: Connection, payment_id: int) -> Payment:
-    return _payment(conn.execute(select(payments).where(payments.c.id == payment_id)).one())
+    return _payment(conn.execute(_SELECT_PAYMENT, {"pid": payment_id}).one())
 
 
 def _event(conn: Connection, payment_id: int, kind: str, detail: str,
            data: bytes | None = None) -> None:
-    conn.execute(insert(events).values(payment_id=payment_id, at=now_text(), kind=kind,
-                                       detail=detail, data=data))
+    conn.execute(_INSERT_EVENT, {"payment_id": payment_id, "at": now_text(), "kind": kind,
+                                 "detail": detail, "data": data})
 
 
-def _queue_notify(conn: Connection, payment_id: int, url: str | None) -> None:
+def _queue_notify(conn: Connection, payment: Payment, url: str | None) -> None:
     """A final state reached: queue the merchant's notification in the same transaction
     (the transactional outbox), so that no committed state goes unannounced."""
     if not url:
         return
     from .notify import notification_body  # the body is the notifier's format
 
-    payment = _get(conn, payment_id)
-    conn.execute(insert(outbox).values(
-        payment_id=payment_id, state=payment.state, url=url,
-        body=notification_body(payment), attempts=0, next_at=time.time()))
-    _event(conn, payment_id, NOTIFY_QUEUED, url)
+    conn.execute(_INSERT_NOTICE, {
+        "payment_id": payment.id, "state": payment.state, "url": url,
+        "body": notification_body(payment), "attempts": 0, "next_at": time.time(),
+        "claimed_at": 0.0, "last_error": ""})
+    _event(conn, payment.id, NOTIFY_QUEUED, url)
