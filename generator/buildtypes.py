@@ -7,7 +7,7 @@ Named tuples, not dataclasses: a rebuild with nothing to do imports this module,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 
@@ -47,19 +47,6 @@ class ConfigError(NamedTuple):
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
         return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
-
-
-class CheckedSite(NamedTuple):
-    """A merchant file after validation: its errors, or its config as plain objects
-    (`config.plain`), which a process without pydantic can render."""
-
-    slug: str
-    source: Path
-    config: Any = None  # the SiteConfig's fields as SimpleNamespace / list / dict
-    errors: tuple[str, ...] = ()
-    yaml_digest: str = ""
-    theme_error: ConfigError | None = None  # where `theme` is written; its message is set
-    # by the renderer, which finds a missing or broken theme
 
 
 class SiteOutcome(NamedTuple):

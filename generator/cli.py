@@ -1,37 +1,14 @@
-"""Command line: kspay-pages build | check | serve | schema | new | payments.
-
-A build starts its helper processes (`early.EarlyHelpers`) before anything else is
-imported, so that their imports overlap this process's own and its planning.
-"""
+"""Command line: kspay-pages build | check | serve | schema | new | payments."""
 
 from __future__ import annotations
 
+import argparse
 import sys
-from typing import TYPE_CHECKING
-
-from .early import EarlyHelpers
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-COMMANDS = ("build", "check", "serve", "schema", "new", "payments")
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    builds = not argv or argv[0] == "build" or argv[0] not in COMMANDS
-    helpers = EarlyHelpers.start() if builds else None
-    try:
-        return _main(argv, helpers)
-    finally:
-        if helpers is not None:
-            helpers.close()
-
-
-def _main(argv: list[str], helpers: EarlyHelpers | None) -> int:
-    import argparse
-    from pathlib import Path
-
     parser = argparse.ArgumentParser(
         prog="kspay-pages", description="Build KSPay order pages from merchant YAML files.")
     commands = parser.add_subparsers(dest="command")
@@ -71,7 +48,7 @@ def _main(argv: list[str], helpers: EarlyHelpers | None) -> int:
     if command == "build" and args.command is None:
         args = parser.parse_args(["build", *argv])
     if command == "build":
-        return _build(args.sites, args.out, args.force, args.jobs, helpers)
+        return _build(args.sites, args.out, args.force, args.jobs)
     if command == "check":
         return _check(args.paths)
     if command == "serve":
@@ -94,12 +71,11 @@ def _fail(errors: list[str]) -> int:
     return 1
 
 
-def _build(sites: Path, out: Path, force: bool, jobs: int | None,
-           helpers: EarlyHelpers | None) -> int:
+def _build(sites: Path, out: Path, force: bool, jobs: int | None) -> int:
     from . import pipeline
 
     try:
-        report = pipeline.build(sites, out, force=force, jobs=jobs, helpers=helpers)
+        report = pipeline.build(sites, out, force=force, jobs=jobs)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
     except OSError as exc:  # the disk is full, a folder is read-only, ...

@@ -12,7 +12,6 @@ import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -235,20 +234,6 @@ class Site:
         mark = self.doc.mark(where) if self.doc else Mark(1, 1)
         return ConfigError(display_path(self.source), mark.line, mark.column,
                            key_path(where), message)
-
-
-def plain(value: Any) -> Any:
-    """A validated model as plain objects (SimpleNamespace, list, dict, str, int, bool):
-    the same attributes, readable by a process that never imports pydantic (the build's
-    renderer helper) and by templates exactly as the model was."""
-    if isinstance(value, BaseModel):
-        return SimpleNamespace(**{name: plain(getattr(value, name))
-                                  for name in type(value).model_fields})
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    return value
 
 
 _PLAIN_KEY = re.compile(r"[^\s.\[\]'\"\\\x00-\x1f\x7f]{1,40}")

@@ -7,21 +7,16 @@
    straight into a staging folder. Any error anywhere: nothing is published.
 4. Render the directory, reference and static units if their inputs changed.
 5. Publish: swap the staged units in, remove deleted merchants, save the manifest.
-
-Nothing here imports the renderer until there is something to render, so a rebuild
-with no change costs a directory listing and a few stat calls.
 """
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from .buildtypes import PUBLISHED, THEMES_DIR, BuildFailed, BuildOptions, Report
-from .early import EarlyHelpers
 from .output import Stager, finish_interrupted_commit
 from .manifest import (
     DIRECTORY_TEMPLATES,
@@ -58,15 +53,14 @@ def site_files(paths: list[Path]) -> list[Path]:
 
 def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
     """Validate merchant files without writing anything; every error, in order."""
-    from .config import Site, load_sites
-    from .sitebuild import theme_problem
+    from .sitebuild import reset, validate
 
     files = site_files(paths)
-    sites, errors = load_sites(files)
-    problems = [str(e) for e in errors] + _name_problems([_merchant_file(str(p)) for p in files])
-    for site in sites:
-        if isinstance(site, Site) and (problem := theme_problem(site.config.theme, themes_dir)):
-            problems.append(str(site.error(("theme",), problem)))
+    reset()
+    problems = _name_problems([_merchant_file(str(p)) for p in files])
+    for path in files:
+        if isinstance(found := validate(path, themes_dir), list):
+            problems.extend(found)
     return problems
 
 
@@ -94,22 +88,11 @@ def _name_problems(files: list[tuple[str, str, str]]) -> list[str]:
 
 def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
           options: BuildOptions = PUBLISHED, force: bool = False, jobs: int | None = None,
-          helpers: EarlyHelpers | None = None) -> Report:
-    """Build `sites_dir` into `out_dir`. `helpers` are processes the caller forked early
-    (the command line does); without them, a fresh process forks them here. They are
-    closed when the build ends."""
+          start_method: str | None = None) -> Report:
+    """Build `sites_dir` into `out_dir`. `start_method` is how worker processes start
+    (multiprocessing's default when None); a process with threads running (the dev
+    server) passes "forkserver", because forking it could copy a held lock."""
     started = time.perf_counter()
-    helpers = helpers or EarlyHelpers.start()
-    try:
-        return _build(sites_dir, out_dir, themes_dir, options, force, jobs, helpers, started)
-    finally:
-        if helpers is not None:
-            helpers.close()
-
-
-def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptions,
-           force: bool, jobs: int | None, helpers: EarlyHelpers | None,
-           started: float) -> Report:
     out = out_dir.resolve()
     finish_interrupted_commit(out)
     # Strings, not Path objects: this runs for every merchant on every build.
@@ -149,7 +132,8 @@ def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptio
             stage = Stager(out_dir)
             errors: list[str] = []
             by_slug = {path.stem: path for path in todo}
-            for outcome in _render_sites(todo, stage, out, themes_dir, options, jobs, helpers):
+            for outcome in _render_sites(todo, stage, out, themes_dir, options, jobs,
+                                         start_method):
                 if outcome.errors:
                     errors.extend(outcome.errors)
                     continue
@@ -192,15 +176,12 @@ def _build(sites_dir: Path, out_dir: Path, themes_dir: Path, options: BuildOptio
         if changed:
             stage = stage or Stager(out_dir)
             stores = store_list() if "index.html" in changed else []
-            args = (changed, stores, in_use, stage.root, out, themes_dir, options)
-            if helpers is not None and helpers.alive:
-                shared_pages, written, kept = helpers.renderer.call("render_shared", *args)
-            else:
-                from . import sitebuild
+            from . import sitebuild
 
-                if not todo:
-                    sitebuild.reset()
-                shared_pages, written, kept = sitebuild.render_shared(*args)
+            if not todo:
+                sitebuild.reset()
+            shared_pages, written, kept = sitebuild.render_shared(
+                changed, stores, in_use, stage.root, out, themes_dir, options)
             pages += shared_pages
             stage.add_counts(written, kept)
             rebuilt += len(changed)
@@ -255,45 +236,29 @@ def _themes_in_use(manifest: Manifest) -> list[str]:
 
 
 def _render_sites(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: Path,
-                  options: BuildOptions, jobs: int | None,
-                  helpers: EarlyHelpers | None) -> list:
-    if not todo:
-        return []
-    workers = jobs or os.cpu_count() or 1
-    small = workers == 1 or len(todo) < PARALLEL_FROM
-    if small and helpers is not None:
-        checked = helpers.validator.call("check_sites", todo)
-        outcomes, written, kept = helpers.renderer.call("render_checked_sites", checked,
-                                                        stage.root, out_dir, themes_dir, options)
-        stage.add_counts(written, kept)
-        return outcomes
-    if helpers is not None:
-        helpers.close()  # many sites: the pool below uses every core
+                  options: BuildOptions, jobs: int | None, start_method: str | None) -> list:
+    """Validate and render the changed sites: in this process when they are few, in a
+    pool of worker processes when there are many (as black's `reformat_many`)."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     from . import sitebuild
-    from . import sitecheck  # noqa: F401 - imported before the workers fork: they inherit it
 
     sitebuild.reset()
-    if small:
-        outcomes, written, kept = sitebuild.build_sites(todo, stage.root, out_dir, themes_dir, options)
+    workers = jobs or os.cpu_count() or 1
+    if workers == 1 or len(todo) < PARALLEL_FROM:
+        outcomes, written, kept = sitebuild.build_sites(todo, stage.root, out_dir, themes_dir,
+                                                        options)
         stage.add_counts(written, kept)
         return outcomes
-    sitebuild.warm(themes_dir)  # compiled templates are inherited by the forked workers
-    # What the workers inherit stays out of their garbage collector's passes (6% fewer
-    # instructions a merchant, counted with valgrind) and out of copy-on-write.
-    gc.freeze()
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    context = get_context(start_method) if start_method else None
     outcomes = []
-    try:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
-            futures = [pool.submit(sitebuild.build_sites, chunk, stage.root, out_dir,
-                                   themes_dir, options) for chunk in chunks]
-            for future in futures:
-                chunk_outcomes, written, kept = future.result()
-                outcomes.extend(chunk_outcomes)
-                stage.add_counts(written, kept)
-    finally:
-        gc.unfreeze()  # a long-lived process (serve) collects them again
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(sitebuild.build_sites, chunk, stage.root, out_dir, themes_dir,
+                               options) for chunk in chunks]
+        for future in futures:
+            chunk_outcomes, written, kept = future.result()
+            outcomes.extend(chunk_outcomes)
+            stage.add_counts(written, kept)
     return outcomes

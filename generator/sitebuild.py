@@ -3,8 +3,7 @@
 Everything here may run in a build worker process: inputs are paths and plain values,
 pages go straight into the staging folder through a `UnitWriter`, and what comes back
 is a small picklable summary. Themes and their compiled templates are cached per
-process. A site is rendered from a `CheckedSite` (plain objects): this module never
-imports pydantic, so the build's renderer helper imports only jinja2 (`early`).
+process.
 """
 
 from __future__ import annotations
@@ -18,7 +17,9 @@ import jinja2
 from markupsafe import Markup
 
 from . import kspay, render
-from .buildtypes import THEMES_DIR, BuildFailed, BuildOptions, CheckedSite, SiteOutcome
+from .buildtypes import BuildFailed, BuildOptions, SiteOutcome
+from .config import Site, load_site
+from .manifest import digest
 from .form import customer_inputs, hidden_fields, hidden_inputs, variants
 from .markup import render_markdown
 from .output import UnitWriter
@@ -47,42 +48,41 @@ def page_text(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
                         asset=lambda name: root + assets[name].path, **context)
 
 
-def render_checked(checked: CheckedSite, writer: UnitWriter, themes_dir: Path,
-                   options: BuildOptions) -> SiteOutcome:
-    """Stage one validated merchant's folder; its errors instead if it has any."""
-    if checked.errors:
-        return SiteOutcome(checked.slug, checked.errors)
-    config = checked.config
-    if problem := theme_problem(config.theme, themes_dir):
-        return SiteOutcome(checked.slug, (str(checked.theme_error._replace(message=problem)),))
+def validate(path: Path, themes_dir: Path) -> Site | list[str]:
+    """One merchant file checked as `check` and `build` both check it: the site, or every
+    problem found (the config's, else its theme's)."""
+    site = load_site(path)
+    if not isinstance(site, Site):
+        return [str(e) for e in site]
+    if problem := theme_problem(site.config.theme, themes_dir):
+        return [str(site.error(("theme",), problem))]
+    return site
+
+
+def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
+               options: BuildOptions) -> SiteOutcome:
+    """Validate one merchant file and stage its folder; its errors instead if it has any."""
+    site = validate(path, themes_dir)
+    if not isinstance(site, Site):
+        return SiteOutcome(path.stem, tuple(site))
+    config = site.config
     try:
         theme = render.load_theme(config.theme, themes_dir)
-        pages = render_site(writer, checked, theme, theme_assets(theme.name, themes_dir), options)
+        pages = render_site(writer, site, theme, theme_assets(theme.name, themes_dir), options)
     except render.ThemeError as exc:
-        return SiteOutcome(checked.slug, (str(checked.theme_error._replace(message=str(exc))),))
+        return SiteOutcome(site.slug, (str(site.error(("theme",), str(exc))),))
     except BuildFailed as exc:
-        return SiteOutcome(checked.slug, tuple(exc.errors))
-    return SiteOutcome(checked.slug, (), checked.yaml_digest, config.theme, config.store.name,
+        return SiteOutcome(site.slug, tuple(exc.errors))
+    return SiteOutcome(site.slug, (), digest(site.data), config.theme, config.store.name,
                        len(config.products), pages)
-
-
-def render_checked_sites(sites: list[CheckedSite], staging: Path, out_dir: Path,
-                         themes_dir: Path, options: BuildOptions
-                         ) -> tuple[list[SiteOutcome], int, int]:
-    """Sites validated elsewhere (the validator helper): outcomes, files written and kept."""
-    writer = UnitWriter(staging, out_dir)
-    outcomes = [render_checked(site, writer, themes_dir, options) for site in sites]
-    return outcomes, writer.written, writer.kept
 
 
 def build_sites(paths: list[Path], staging: Path, out_dir: Path, themes_dir: Path,
                 options: BuildOptions) -> tuple[list[SiteOutcome], int, int]:
     """A worker's share of the sites, validated and rendered here: outcomes and the
     files written and kept."""
-    from .sitecheck import check_site
-
     writer = UnitWriter(staging, out_dir)
-    outcomes = [render_checked(check_site(path), writer, themes_dir, options) for path in paths]
+    outcomes = [build_site(path, writer, themes_dir, options) for path in paths]
     return outcomes, writer.written, writer.kept
 
 
@@ -91,7 +91,7 @@ def build_sites(paths: list[Path], staging: Path, out_dir: Path, themes_dir: Pat
 _HIDDEN_FIELDS_SLOT = f"<!--kspay-hidden-fields-{os.urandom(12).hex()}-->"
 
 
-def render_site(writer: UnitWriter, site: CheckedSite, theme: Theme, assets: dict[str, Asset],
+def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, Asset],
                 options: BuildOptions) -> int:
     config = site.config
     window = kspay.WINDOWS[config.window]
@@ -141,7 +141,7 @@ _PAY_TIME = {f.name: f.example for f in kspay.FIELDS
              if f.set_by in ("customer", "order_prefix (page script)")}
 
 
-def guard(site: CheckedSite, product_slug: str, hidden: list[tuple[str, str]]) -> None:
+def guard(site: Site, product_slug: str, hidden: list[tuple[str, str]]) -> None:
     """Never write a form that KSPay would refuse: the config checks should make this
     unreachable; if they miss a case, the build stops here instead of a customer."""
     problems = kspay.form_problems({**dict(hidden), **_PAY_TIME})
@@ -226,30 +226,6 @@ def customer_fields(theme: Theme) -> Markup:
     """The customer's inputs, identical on every order page of a theme: rendered once.
     (Rendered inside order.html they were a third of each page's time.)"""
     return Markup(theme.render("_customer_fields.html", inputs=customer_inputs()))
-
-
-def warm_up() -> None:
-    """What the renderer helper does while the validator helper still imports: compile
-    the default theme and import Python-Markdown, both needed by most merchants."""
-    from . import markdown_safe  # noqa: F401
-
-    try:
-        warm(THEMES_DIR)
-    except (render.ThemeError, jinja2.TemplateError, OSError):
-        reset()  # a broken default theme: the render reports it, with file and line
-
-
-def warm(themes_dir: Path) -> None:
-    """Everything a site's pages need of the default theme, done once before worker
-    processes are forked (or while the validator helper imports): its checks, compiled
-    templates, assets and customer inputs."""
-    theme_problem("default", themes_dir)
-    theme = render.load_theme("default", themes_dir)
-    for name in ("store.html", "order.html"):
-        theme.env.get_template(name)
-    theme_assets("default", themes_dir)
-    customer_fields(theme)
-    order_renders_once(theme)
 
 
 def order_renders_once(theme: Theme) -> bool:

@@ -81,26 +81,6 @@ def test_build_failure_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_one_change_rebuild_renders_in_the_early_process(tmp_path: Path) -> None:
-    """A fresh build process forks a renderer before planning; the parent itself never
-    imports the renderer (pydantic, jinja2), so its 0.3 s overlaps the planning."""
-    import shutil
-    sites = tmp_path / "sites"
-    shutil.copytree(SITES, sites)
-    assert run("build", "--sites", str(sites), "--out", str(tmp_path / "out"), cwd=tmp_path).returncode == 0
-    path = sites / "kspay-test.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("amount: 1003", "amount: 1004"),
-                    encoding="utf-8")
-    script = ("import sys; from pathlib import Path; from generator import pipeline; "
-              "r = pipeline.build(Path(sys.argv[1]), Path(sys.argv[2])); "
-              "print(r.pages, 'generator.sitebuild' in sys.modules, 'pydantic' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", script, str(sites), str(tmp_path / "out")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert result.stdout == "2 False False\n", result.stderr
-    page = (tmp_path / "out" / "kspay-test" / "carrot-10kg" / "index.html").read_text(encoding="utf-8")
-    assert 'name="sndAmount" value="1004"' in page
-
-
 def test_a_full_disk_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch, capsys) -> None:
     from generator import cli, output
 
@@ -116,15 +96,15 @@ def test_a_full_disk_is_a_message_not_a_traceback(tmp_path: Path, monkeypatch, c
     assert not out.exists()
 
 
-def test_errors_found_by_the_helper_processes_are_those_found_in_process(
+def test_errors_from_the_command_line_are_those_of_a_build_in_process(
         tmp_path: Path, monkeypatch) -> None:
-    """A fresh build validates in one helper and renders in another; a config error (the
-    validator) and a theme error (the renderer) read exactly as in a single process."""
+    """A config error and a theme error read the same from `kspay-pages build` as from
+    `pipeline.build` called in this process."""
     import shutil
 
     import pytest
 
-    from generator import pipeline, sitebuild  # noqa: F401 - in this process: no helpers
+    from generator import pipeline
 
     sites = tmp_path / "sites"
     shutil.copytree(SITES, sites)

@@ -95,7 +95,8 @@ class DevServer:
 
     def rebuild(self) -> bool:
         try:
-            report = pipeline.build(self.sites_dir, self.out_dir, self.themes_dir, self.options)
+            report = pipeline.build(self.sites_dir, self.out_dir, self.themes_dir, self.options,
+                                    start_method="forkserver")  # threads run here
         except pipeline.BuildFailed as exc:
             errors = exc.errors
         except Exception as exc:  # a broken template must not stop the server
