@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from . import kspay, markup, safety, yamlload
+from . import kspay, markdown_safe, safety, yamlload
 from .buildtypes import ConfigError
 from .yamlload import Document, Mark
 
@@ -143,10 +143,10 @@ def _app_scheme(value: str) -> str:
 
 
 def _markdown(value: str) -> str:
-    problem = markup.markdown_problem(value)
-    if problem:
-        raise PydanticCustomError("kspay", problem)
-    return value
+    if len(value) > markdown_safe.MAX_MARKDOWN_CHARS or (
+            html := markdown_safe.convert(value)) is None:
+        raise PydanticCustomError("kspay", markdown_safe.markdown_problem(value) or "")
+    return markdown_safe.MarkdownText(value, html)  # converted once: the pages take its HTML
 
 
 Markdown = Annotated[str, AfterValidator(_markdown)]

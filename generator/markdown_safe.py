@@ -1,6 +1,13 @@
-"""Python-Markdown, made safe: no raw HTML, allow-listed elements and link targets.
+"""Merchant Markdown -> safe HTML for the store and product pages (Python-Markdown, made safe).
 
-Imported only for text that has Markdown syntax (see `markup`).
+Raw HTML in Markdown is shown as text, never passed through; link targets keep only
+http, https, mailto, tel and in-page anchors; images become their alt text, because an
+order page makes no request but the KSPay form post. After Markdown has built its tree,
+every element is checked against an allow-list of tags and attributes, so a construct
+that a future Markdown release adds cannot bring markup of its own.
+
+The config converts each text once, when it validates it (`MarkdownText` keeps the HTML);
+the pages take that HTML.
 """
 
 from __future__ import annotations
@@ -11,8 +18,18 @@ import xml.etree.ElementTree as etree
 import markdown
 from markdown import util
 from markdown.treeprocessors import Treeprocessor
+from markupsafe import Markup, escape
 
-from .markup import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, SAFE_SCHEMES
+SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:", "#")
+# What Python-Markdown's core syntax produces; anything else becomes a plain <span>.
+ALLOWED_TAGS = frozenset({
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "li",
+    "pre", "code", "em", "strong", "a", "span",
+})
+ALLOWED_ATTRIBUTES = {"a": frozenset({"href", "title", "rel"}), "ol": frozenset({"start"})}
+# Longer Markdown is refused by the config: Python-Markdown is quadratic on some inputs
+# (10,000 characters of `[` take seconds) and recursive on nested lists.
+MAX_MARKDOWN_CHARS = 10_000
 
 # Automatic mail links hide the address as &#NN; entities behind a placeholder.
 _STASHED_ENTITY = re.compile(re.escape(util.AMP_SUBSTITUTE) + r"#([0-9]+);")
@@ -83,3 +100,34 @@ def convert(text: str) -> str | None:
         return None
     finally:
         _MD.reset()
+
+
+class MarkdownText(str):
+    """Merchant text that passed `markdown_problem`, with the HTML it converted to."""
+
+    html: str
+
+    def __new__(cls, text: str, html: str) -> MarkdownText:
+        self = super().__new__(cls, text)
+        self.html = html
+        return self
+
+    def __reduce__(self) -> tuple:
+        return MarkdownText, (str(self), self.html)
+
+
+def markdown_problem(text: str) -> str | None:
+    """Why `text` cannot be shown as Markdown, or None."""
+    if len(text) > MAX_MARKDOWN_CHARS:
+        return (f"{len(text):,} characters, the limit is {MAX_MARKDOWN_CHARS:,} "
+                "(a mobile page; longer Markdown also slows the build)")
+    if convert(text) is None:
+        return "Markdown nested too deeply (lists or quotes inside each other)"
+    return None
+
+
+def render_markdown(text: str) -> Markup:
+    html = text.html if isinstance(text, MarkdownText) else convert(text)
+    if html is None:  # config.py refuses such text; should it get here, show it as text
+        return Markup(f"<p>{escape(text)}</p>")
+    return Markup(html)  # noqa: S704 - raw HTML is escaped, elements allow-listed above

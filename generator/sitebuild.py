@@ -21,7 +21,7 @@ from .buildtypes import BuildFailed, BuildOptions, SiteOutcome
 from .config import Site, load_site
 from .manifest import digest
 from .form import customer_inputs, hidden_fields, hidden_inputs, variants
-from .markup import render_markdown
+from .markdown_safe import render_markdown
 from .output import UnitWriter
 from .render import Asset, Theme
 
