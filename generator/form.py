@@ -6,7 +6,6 @@ a byte limit or a bit position.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,7 @@ from markupsafe import Markup, escape
 
 from . import kspay
 
-if TYPE_CHECKING:  # the renderer helper imports this module, never pydantic
+if TYPE_CHECKING:
     from .config import Product, SiteConfig
 
 
@@ -39,55 +38,51 @@ def variants(config: SiteConfig) -> list[Variant]:
 
 def hidden_fields(config: SiteConfig, product: Product, variant: Variant,
                   reply_url: str | None = None) -> list[tuple[str, str]]:
-    """Every hidden input of the order form, in KSNET's mobile sample order.
+    """Every hidden input of the order form, in the order of `kspay.FIELDS` (KSNET's
+    mobile sample order), then the echo fields.
 
     sndOrdernumber is empty and sndReply holds the reply URL with the merchant and
     product on its query (`kspay.reply_for_product`): the page script fills in the order
     number and adds it to sndReply when the customer taps Pay.
     """
     store = config.store
-    window = kspay.WINDOWS[config.window]
-    fields = [
-        ("sndPaymethod", kspay.paymethod_bits(config.paymethods)),
-        ("sndStoreid", store.id),
-        ("sndCurrencytype", config.currency),
-        ("sndOrdernumber", ""),
-        ("sndAllregid", ""),
-        ("sndInstallmenttype", kspay.installment_string(config.installments, product.amount)),
-        ("sndInteresttype", kspay.interest_string(config.interest_free, product.amount)),
-        ("sndShowcard", kspay.showcard_string(config.show_cards.isp, config.show_cards.mpi)),
-        ("sndGoodname", product.name),
-        ("sndAmount", str(product.amount)),
-        ("sndReply", reply_url or config.reply_url),
-        ("sndEscrow", "1" if config.escrow else "0"),
-        ("sndVirExpDt", ""),
-        ("sndVirExpTm", ""),
-        ("sndStoreName", store.name),
-        ("sndStoreNameEng", store.name_en),
-        ("sndStoreDomain", store.domain),
-        ("sndGoodType", kspay.GOOD_TYPES[config.good_type] if config.good_type else ""),
-        ("sndUseBonusPoint", ""),
-        ("sndRtApp", variant.rtapp),
-        ("sndStoreCeoName", store.ceo_name),
-        ("sndStorePhoneNo", store.phone),
-        ("sndStoreAddress", store.address),
-    ]
-    if window.charset_field:
-        fields.append(("sndCharSet", window.charset_field))
-    fields.extend(sorted(config.echo.items()))
-    return fields
+    charset = kspay.WINDOWS[config.window].charset_field
+    values = {
+        "sndPaymethod": kspay.paymethod_bits(config.paymethods),
+        "sndStoreid": store.id,
+        "sndCurrencytype": config.currency,
+        "sndOrdernumber": "",
+        "sndAllregid": "",
+        "sndInstallmenttype": kspay.installment_string(config.installments, product.amount),
+        "sndInteresttype": kspay.interest_string(config.interest_free, product.amount),
+        "sndShowcard": kspay.showcard_string(config.show_cards.isp, config.show_cards.mpi),
+        "sndGoodname": product.name,
+        "sndAmount": str(product.amount),
+        "sndReply": reply_url or config.reply_url,
+        "sndEscrow": "1" if config.escrow else "0",
+        "sndVirExpDt": "",
+        "sndVirExpTm": "",
+        "sndStoreName": store.name,
+        "sndStoreNameEng": store.name_en,
+        "sndStoreDomain": store.domain,
+        "sndGoodType": kspay.GOOD_TYPES[config.good_type] if config.good_type else "",
+        "sndUseBonusPoint": "",
+        "sndRtApp": variant.rtapp,
+        "sndStoreCeoName": store.ceo_name,
+        "sndStorePhoneNo": store.phone,
+        "sndStoreAddress": store.address,
+        **({"sndCharSet": charset} if charset else {}),
+    }
+    fields = [(rule.name, values[rule.name]) for rule in kspay.FIELDS if rule.name in values]
+    return fields + sorted(config.echo.items())
 
 
 def hidden_inputs(fields: list[tuple[str, str]]) -> Markup:
     """The hidden inputs themselves. The generator writes them, not a theme template: they
-    are KSPay's contract, which a theme must not be able to change, and at six order
-    pages a merchant they were a fifth of the build's time as a template."""
-    return Markup("".join([_hidden_input(name, value) for name, value in fields]))  # noqa: S704
-
-
-@functools.lru_cache(maxsize=8192)  # a product's variants and most stores share most lines
-def _hidden_input(name: str, value: str) -> str:
-    return f'  <input type="hidden" name="{escape(name)}" value="{escape(value)}">\n'
+    are KSPay's contract, which a theme must not be able to change."""
+    return Markup("".join(  # noqa: S704 - every value escaped
+        f'  <input type="hidden" name="{escape(name)}" value="{escape(value)}">\n'
+        for name, value in fields))
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import jinja2
-from jinja2 import meta, nodes
 
 from . import kspay
 from .buildtypes import THEMES_DIR
@@ -109,36 +108,6 @@ def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
     env.filters["won"] = lambda amount: f"{amount:,}원"
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))
     return Theme(name, tuple(folders), env)
-
-
-@functools.cache
-def slot_is_plain(theme: Theme, template: str, slot: str, unused: tuple[str, ...]) -> bool:
-    """True when `template`, and every template it reaches, uses `slot` only as a plain
-    `{{ slot }}` output and never names any of `unused`. The page is then the same text
-    around the slot whatever the slot holds and whatever `unused` would have been, so
-    pages that differ only there can be rendered once and the slot filled in after."""
-    seen: set[str] = set()
-    todo = [template]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        try:
-            source = theme.env.loader.get_source(theme.env, name)[0]
-            tree = theme.env.parse(source)
-        except jinja2.TemplateError:
-            return False  # rendering reports it
-        plain = {id(node) for output in tree.find_all(nodes.Output) for node in output.nodes
-                 if isinstance(node, nodes.Name)}
-        for ref in tree.find_all(nodes.Name):
-            if ref.name in unused or (ref.name == slot and id(ref) not in plain):
-                return False
-        for reached in meta.find_referenced_templates(tree):
-            if reached is None:  # a template chosen at render time
-                return False
-            todo.append(reached)
-    return True
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,6 @@ def theme_assets(theme_name: str, themes_dir: Path) -> dict[str, Asset]:
 
 def page(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
          options: BuildOptions, form_action: str | None = None, **context: object) -> bytes:
-    return page_text(theme, template, depth, assets, options, form_action, **context).encode()
-
-
-def page_text(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
-              options: BuildOptions, form_action: str | None = None, **context: object) -> str:
     root = "../" * depth or "./"
     if form_action and options.form_action:
         form_action = "'self'"
@@ -45,7 +40,7 @@ def page_text(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
            + ("connect-src 'self'; " if options.live_reload else "")
            + f"form-action {form_action or chr(39) + 'none' + chr(39)}; base-uri 'none'")
     return theme.render(template, root=root, csp=csp, live_reload=options.live_reload,
-                        asset=lambda name: root + assets[name].path, **context)
+                        asset=lambda name: root + assets[name].path, **context).encode()
 
 
 def validate(path: Path, themes_dir: Path) -> Site | list[str]:
@@ -86,11 +81,6 @@ def build_sites(paths: list[Path], staging: Path, out_dir: Path, themes_dir: Pat
     return outcomes, writer.written, writer.kept
 
 
-# Stands in for the hidden fields when a product's order pages are rendered once for
-# all its variants. Random per process: no merchant text can contain it.
-_HIDDEN_FIELDS_SLOT = f"<!--kspay-hidden-fields-{os.urandom(12).hex()}-->"
-
-
 def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, Asset],
                 options: BuildOptions) -> int:
     config = site.config
@@ -101,19 +91,8 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
         notice=render_markdown(config.notice), variants=page_variants))
     count = 1
     customer = customer_fields(theme)
-    # A product's order pages (web, Android, iOS) differ only in the hidden sndRtApp.
-    # When the theme's order page does not look at the variant, it is rendered once.
-    once = order_renders_once(theme)
     for product in config.products:
         reply_url = options.product_reply(site.slug, config.reply_url, product.slug)
-        hidden = []
-        for variant in page_variants:
-            fields = hidden_fields(config, product, variant, reply_url)
-            if variant is page_variants[0]:
-                guard(site, product.slug, fields)  # the variants differ only in sndRtApp
-            elif problem := kspay.check("sndRtApp", variant.rtapp):
-                raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
-            hidden.append(hidden_inputs(fields))
         context = dict(
             form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
             product=product, description=render_markdown(product.description), window=window,
@@ -122,16 +101,15 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
             paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
             installments=kspay.installment_string(config.installments, product.amount),
             installment_min=kspay.INSTALLMENT_MIN_AMOUNT)
-        pieces = page_text(theme, "order.html", 2, assets, options,
-                           hidden_fields=Markup(_HIDDEN_FIELDS_SLOT), **context
-                           ).split(_HIDDEN_FIELDS_SLOT) if once else []
-        for variant, fields_html in zip(page_variants, hidden):
-            if len(pieces) == 2:
-                html = f"{pieces[0]}{fields_html}{pieces[1]}".encode()
-            else:  # the theme uses the variant, or shows the fields other than once
-                html = page(theme, "order.html", 2, assets, options, variant=variant,
-                            hidden_fields=fields_html, **context)
-            writer.write(f"{site.slug}/{product.slug}/{variant.filename}", html)
+        for variant in page_variants:
+            fields = hidden_fields(config, product, variant, reply_url)
+            if variant is page_variants[0]:
+                guard(site, product.slug, fields)  # the variants differ only in sndRtApp
+            elif problem := kspay.check("sndRtApp", variant.rtapp):
+                raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
+            writer.write(f"{site.slug}/{product.slug}/{variant.filename}", page(
+                theme, "order.html", 2, assets, options, variant=variant,
+                hidden_fields=hidden_inputs(fields), **context))
             count += 1
     return count
 
@@ -215,7 +193,6 @@ def write_static(writer: UnitWriter, theme_names: list[str], themes_dir: Path) -
 def reset() -> None:
     """Forget themes and assets read by an earlier build in this process: files change."""
     render.load_theme.cache_clear()
-    render.slot_is_plain.cache_clear()
     theme_assets.cache_clear()
     customer_fields.cache_clear()
     theme_problem.cache_clear()
@@ -223,14 +200,8 @@ def reset() -> None:
 
 @functools.cache
 def customer_fields(theme: Theme) -> Markup:
-    """The customer's inputs, identical on every order page of a theme: rendered once.
-    (Rendered inside order.html they were a third of each page's time.)"""
+    """The customer's inputs, identical on every order page of a theme: rendered once."""
     return Markup(theme.render("_customer_fields.html", inputs=customer_inputs()))
-
-
-def order_renders_once(theme: Theme) -> bool:
-    """Whether the theme's order page can be rendered once for all of a product's variants."""
-    return render.slot_is_plain(theme, "order.html", "hidden_fields", ("variant",))
 
 
 @functools.cache

@@ -84,26 +84,6 @@ def build_apps(tmp_path: Path, themes: Path, theme: str) -> Path:
     return out / "shop" / "carrot-10kg"
 
 
-def test_pages_rendered_once_for_all_variants_equal_pages_rendered_one_by_one(
-        tmp_path: Path, themes: Path) -> None:
-    """The default order page never names the variant, so it is rendered once per
-    product and the hidden fields filled in; a theme that names it (here in a branch
-    that prints nothing) is rendered per variant. The bytes must be the same."""
-    default = (themes / "default" / "templates" / "order.html").read_text(encoding="utf-8")
-    order_theme(themes, "per-variant", default + "{% if false %}{{ variant }}{% endif %}")
-    from generator import render, sitebuild
-
-    assert sitebuild.order_renders_once(render.load_theme("default", themes)) is True
-    assert sitebuild.order_renders_once(render.load_theme("per-variant", themes)) is False
-    once = build_apps(tmp_path, themes, "default")
-    one_by_one = build_apps(tmp_path, themes, "per-variant")
-    rtapps = []
-    for name in VARIANT_PAGES:
-        assert (once / name).read_bytes() == (one_by_one / name).read_bytes(), name
-        rtapps.append(form_values(soup(once / name))["sndRtApp"])
-    assert rtapps == ["", "android", "shop://pay"]
-
-
 def test_a_theme_that_shows_the_variant_gets_each_pages_own(tmp_path: Path, themes: Path) -> None:
     default = (themes / "default" / "templates" / "order.html").read_text(encoding="utf-8")
     order_theme(themes, "labelled", default.replace(
@@ -112,30 +92,6 @@ def test_a_theme_that_shows_the_variant_gets_each_pages_own(tmp_path: Path, them
     seen = [(soup(pages / name).find("p", class_="app").text,
              form_values(soup(pages / name))["sndRtApp"]) for name in VARIANT_PAGES]
     assert seen == [("모바일 웹", ""), ("Android 앱", "android"), ("iOS 앱", "shop://pay")]
-
-
-@pytest.mark.parametrize(("order_html", "plain"), [
-    ("{{ hidden_fields }}", True),
-    ("{% include 'part.html' %}", True),
-    ("<p>{{ hidden_fields }}</p>{{ hidden_fields }}", True),
-    ("{{ hidden_fields|length }}", False),
-    ("{% if hidden_fields %}x{% endif %}", False),
-    ("{% set hidden_fields = 1 %}{{ hidden_fields }}", False),
-    ("{{ variant.label }}{{ hidden_fields }}", False),
-    ("{% if variant is defined %}x{% endif %}", False),
-    ("{% include 'names-variant.html' %}", False),
-    ("{% include name %}", False),
-])
-def test_which_order_pages_are_rendered_once(tmp_path: Path, order_html: str, plain: bool) -> None:
-    from generator import render
-
-    templates = tmp_path / "themes" / "t" / "templates"
-    templates.mkdir(parents=True)
-    (templates / "order.html").write_text(order_html, encoding="utf-8")
-    (templates / "part.html").write_text("<div>{{ hidden_fields }}</div>", encoding="utf-8")
-    (templates / "names-variant.html").write_text("{{ variant.key }}", encoding="utf-8")
-    theme = render.load_theme("t", tmp_path / "themes")
-    assert render.slot_is_plain(theme, "order.html", "hidden_fields", ("variant",)) is plain
 
 
 def test_compiled_templates_are_reused_and_never_stale(tmp_path: Path, themes: Path,
