@@ -27,6 +27,11 @@ STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"  # replaced units on their way out
 
 
+def sidecar(out_dir: Path, kind: str) -> Path:
+    """A file the build keeps beside the output: `.kspay-<out>.manifest`, `.journal.json`."""
+    return out_dir.parent / f".kspay-{out_dir.name}.{kind}"
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths; False where the system cannot."""
     import ctypes
@@ -115,7 +120,7 @@ class Stager:
         self.out_dir = out_dir.resolve()
         self.parent = self.out_dir.parent
         self.parent.mkdir(parents=True, exist_ok=True)
-        self.journal = self.parent / f".kspay-{self.out_dir.name}.journal.json"
+        self.journal = sidecar(self.out_dir, "journal.json")
         finish_interrupted_commit(self.out_dir)
         self._remove_stale_staging()
         self.root = Path(tempfile.mkdtemp(prefix=f"{self._prefix()}{os.getpid()}-",
@@ -203,7 +208,7 @@ def _carry_out(plan: dict) -> None:
     for staged, path in plan["extras"]:
         if os.path.exists(staged):
             os.replace(staged, path)
-    Path(out.parent / f".kspay-{out.name}.journal.json").unlink(missing_ok=True)
+    sidecar(out, "journal.json").unlink(missing_ok=True)
     _remove_replaced(root, len(plan["units"]) + len(plan["remove"]))
 
 
@@ -233,7 +238,7 @@ def _remove_replaced(root: Path, units: int) -> None:
 
 
 def finish_interrupted_commit(out_dir: Path) -> None:
-    journal = out_dir.parent / f".kspay-{out_dir.name}.journal.json"
+    journal = sidecar(out_dir, "journal.json")
     try:
         plan = json.loads(journal.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -18,18 +18,19 @@ from pathlib import Path
 
 from .buildtypes import PUBLISHED, THEMES_DIR, BuildFailed, BuildOptions, Report
 from .output import Stager, finish_interrupted_commit
-from .manifest import (
+from .cache import (
     DIRECTORY_TEMPLATES,
     REFERENCE_TEMPLATES,
     SITE_TEMPLATES,
     Manifest,
     SiteEntry,
-    ThemeFiles,
     digest,
     generator_fingerprint,
     reference_fingerprint,
-    theme_chain,
+    static_fingerprint,
+    theme_fingerprint,
 )
+from .render import ThemeError, load_theme
 
 __all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
 
@@ -111,15 +112,18 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
     if (old.generator, old.options) != (generator, options_key):
         old = Manifest()
     new = Manifest(generator, options_key)
-    themes: dict[str, ThemeFiles] = {}
+    from . import sitebuild
 
-    def theme_files(name: str) -> ThemeFiles:
-        if name not in themes:
-            themes[name] = ThemeFiles(themes_dir, theme_chain(themes_dir, name))
-        return themes[name]
+    sitebuild.reset()  # themes are read afresh by each build
+    themes: dict[str, str] = {}
 
     def site_theme(name: str) -> str:
-        return theme_files(name).fingerprint(SITE_TEMPLATES)
+        if name not in themes:
+            try:
+                themes[name] = theme_fingerprint(load_theme(name, themes_dir), SITE_TEMPLATES)
+            except ThemeError:  # the site's validation reports it
+                themes[name] = ""
+        return themes[name]
 
     todo, new.sites, stats = _unchanged_sites(files, old, site_theme)
     removed = sorted(set(old.sites) - set(new.sites) - set(stats))
@@ -147,7 +151,7 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
 
         # 4. The units every site shares.
         rebuilt = len(todo)
-        default = theme_files("default")
+        default = load_theme("default", themes_dir)
 
         def store_list() -> list[tuple[str, str, int]]:
             return [(slug, new.sites[slug].name, new.sites[slug].products)
@@ -163,12 +167,13 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
         new.stores = old.stores if listed_as_before else digest(repr(store_list()))
         in_use = _themes_in_use(new)
         shared = {
-            "index.html": digest(generator, options_key, default.fingerprint(DIRECTORY_TEMPLATES),
-                                 new.stores),
-            "reference": digest(generator, options_key, default.fingerprint(REFERENCE_TEMPLATES),
+            "index.html": digest(generator, options_key,
+                                 theme_fingerprint(default, DIRECTORY_TEMPLATES), new.stores),
+            "reference": digest(generator, options_key,
+                                theme_fingerprint(default, REFERENCE_TEMPLATES),
                                 reference_fingerprint()),
-            "static": digest(generator, *(f"{name}\0{theme_files(name).static_fingerprint()}"
-                                          for name in in_use)),
+            "static": digest(generator, *(
+                f"{name}\0{static_fingerprint(load_theme(name, themes_dir))}" for name in in_use)),
         }
         new.units = shared
         new.themes = {name: site_theme(name) for name in in_use}
@@ -176,10 +181,6 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
         if changed:
             stage = stage or Stager(out_dir)
             stores = store_list() if "index.html" in changed else []
-            from . import sitebuild
-
-            if not todo:
-                sitebuild.reset()
             shared_pages, written, kept = sitebuild.render_shared(
                 changed, stores, in_use, stage.root, out, themes_dir, options)
             pages += shared_pages
@@ -215,7 +216,7 @@ def _unchanged_sites(files: list[tuple[str, str, str]], old: Manifest,
         if entry is not None and entry.source == name:
             if (stat.st_mtime_ns, stat.st_size) != (entry.mtime_ns, entry.size):
                 if stat.st_size == entry.size and digest(Path(full).read_bytes()) == entry.digest:
-                    entry = entry._replace(mtime_ns=stat.st_mtime_ns)  # touched, not changed
+                    entry = entry.touched(stat.st_mtime_ns)  # touched, not changed
                 else:
                     entry = None
             if entry is not None:
@@ -244,7 +245,6 @@ def _render_sites(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: Pa
 
     from . import sitebuild
 
-    sitebuild.reset()
     workers = jobs or os.cpu_count() or 1
     if workers == 1 or len(todo) < PARALLEL_FROM:
         outcomes, written, kept = sitebuild.build_sites(todo, stage.root, out_dir, themes_dir,

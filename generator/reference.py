@@ -14,12 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+from .yamlload import load_plain
 
 DATA_DIR = Path(__file__).with_name("reference")
 _CARD_PREFIX = "0100"  # 6-digit card codes are "0100" + the 2-digit code
@@ -130,8 +125,7 @@ class Reference:
 
 def _read_yaml(name: str) -> dict[str, Any]:
     path = DATA_DIR / name
-    with path.open(encoding="utf-8") as f:
-        data = yaml.load(f, Loader=_Loader)  # noqa: S506 - a safe loader
+    data = load_plain(path)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping at the top level")
     return data
@@ -142,6 +136,13 @@ def _rows(cls: type, rows: list[dict[str, Any]], source: str) -> tuple[Any, ...]
         return tuple(cls(**row) for row in rows)
     except TypeError as exc:  # a missing or unknown key
         raise ValueError(f"{DATA_DIR / source}: {cls.__name__}: {exc}") from None
+
+
+@functools.cache
+def recv_post_spec() -> dict[str, Any]:
+    """recv_post's request and reply fields (recv_post.yaml): the results page shows them,
+    the payments service and the sandbox read and write replies by them."""
+    return _read_yaml("recv_post.yaml")
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import kspay
-from .reference import Card, Reference
+from .reference import Card, Reference, recv_post_spec
 
 MARK = "O"
 
@@ -155,9 +155,7 @@ def results_page(ref: Reference) -> ReferencePage:
         [("value", "값"), ("label", "승인구분"), ("result_label", "성공여부")],
         [{"value": a.value, "label": a.label, "result_label": a.result_label} for a in res.authyn],
         [f"authyn-{a.value}" for a in res.authyn])
-    from . import results  # only the results page needs it: keep the import off the build
-
-    spec = results.recv_post_spec()
+    spec = recv_post_spec()
     recv_post = _table(
         "recv_post", "recv_post 응답 필드 (기본 순서)",
         [("position", "순서"), ("name", "변수명"), ("width", "폭 (바이트, 공백 채움)"),

@@ -17,7 +17,7 @@ import jinja2
 
 from . import kspay
 from .buildtypes import THEMES_DIR
-from .manifest import theme_parent
+from .yamlload import load_plain
 
 TEMPLATE_SUFFIX = ".jinja"  # a static file rendered once per build, e.g. order.js.jinja
 
@@ -39,16 +39,21 @@ class Theme:
             searched = ", ".join(str(f / "templates") for f in self.folders)
             raise ThemeError(f"unable to load {exc.name} from {searched}") from None
 
-
-def theme_names(themes_dir: Path = THEMES_DIR) -> set[str]:
-    if not themes_dir.is_dir():
-        return set()
-    return {p.name for p in themes_dir.iterdir() if (p / "templates").is_dir()}
+    def static_files(self) -> dict[str, Path]:
+        """The chain's static files by name; the theme's own override what it extends."""
+        files: dict[str, Path] = {}
+        for folder in reversed(self.folders):
+            static = folder / "static"
+            if static.is_dir():
+                for path in sorted(static.rglob("*")):
+                    if path.is_file() and not path.is_symlink():
+                        files[path.relative_to(static).as_posix()] = path
+        return files
 
 
 class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept between builds: a build that renders one merchant then
-    loads them instead of compiling them (about 25 ms). Jinja checks each entry against
+    """Compiled templates kept between builds: a build that renders one merchant loads
+    them instead of compiling them. Jinja checks each entry against
     the template's source and the Python version; a file it cannot read or write is
     only compiled again."""
 
@@ -81,8 +86,8 @@ def template_cache() -> jinja2.BytecodeCache | None:
     return _TemplateCache(folder)
 
 
-@functools.cache
-def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
+def theme_chain(name: str, themes_dir: Path = THEMES_DIR) -> list[Path]:
+    """The theme's folder, then those of the themes it extends (`extends:` in theme.yaml)."""
     folders: list[Path] = []
     current: str | None = name
     while current is not None:
@@ -93,7 +98,14 @@ def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
             chain = " -> ".join(f.name for f in folders)
             raise ThemeError(f"theme {name!r} extends itself: {chain} -> {current}")
         folders.append(folder)
-        current = theme_parent(folder)
+        meta = load_plain(folder / "theme.yaml") if (folder / "theme.yaml").is_file() else None
+        current = meta.get("extends") if isinstance(meta, dict) else None
+    return folders
+
+
+@functools.cache
+def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
+    folders = theme_chain(name, themes_dir)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(f / "templates") for f in folders]),
         autoescape=True,
@@ -118,16 +130,9 @@ class Asset:
 
 
 def assets(theme: Theme) -> dict[str, Asset]:
-    """The theme's static files (the theme's own override what it extends), hashed names."""
-    files: dict[str, Path] = {}
-    for folder in reversed(theme.folders):
-        static = folder / "static"
-        if static.is_dir():
-            for path in sorted(static.rglob("*")):
-                if path.is_file() and not path.is_symlink():
-                    files[path.relative_to(static).as_posix()] = path
+    """The theme's static files under content-hashed names."""
     found: dict[str, Asset] = {}
-    for logical, path in files.items():
+    for logical, path in theme.static_files().items():
         data = path.read_bytes()
         if logical.endswith(TEMPLATE_SUFFIX):
             logical = logical[: -len(TEMPLATE_SUFFIX)]

@@ -10,17 +10,11 @@ service holds against the order the merchant expected (`payments.flow.judge`).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import kspay
-from .reference import Bank, Card, bank_by_code, card_by_code, load_reference
-
-_DATA = Path(__file__).with_name("reference") / "recv_post.yaml"
+from .reference import Bank, Card, bank_by_code, card_by_code, load_reference, recv_post_spec
 
 METHODS = {"1": "card", "I": "card", "2": "transfer", "4": "point", "6": "virtual_account",
            "7": "worldpass", "M": "mobile"}
@@ -28,12 +22,6 @@ METHODS = {"1": "card", "I": "card", "2": "transfer", "4": "point", "6": "virtua
 
 class ResultError(ValueError):
     """The reply is not a recv_post line."""
-
-
-@functools.cache
-def recv_post_spec() -> dict[str, Any]:
-    with _DATA.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
 
 
 def widths() -> dict[str, int]:

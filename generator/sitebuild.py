@@ -19,7 +19,7 @@ from markupsafe import Markup
 from . import kspay, render
 from .buildtypes import BuildFailed, BuildOptions, SiteOutcome
 from .config import Site, load_site
-from .manifest import digest
+from .cache import digest
 from .form import customer_inputs, hidden_fields, hidden_inputs, variants
 from .markdown_safe import render_markdown
 from .output import UnitWriter

@@ -1,13 +1,15 @@
-"""YAML -> plain data, keeping where every value was written.
+"""Every YAML file the generator reads: merchant files (`load`) and its own (`load_plain`).
 
 PyYAML's constructors forget node positions and silently keep the last of two
-duplicate keys; merchants need both reported. So the file is composed into nodes
-(C parser when present) and walked here, recording a mark for each key path.
+duplicate keys; merchants need both reported. So a merchant file is composed into
+nodes (C parser when present) and walked here, recording a mark for each key path.
+The generator's own files (reference data, theme.yaml) are read plainly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
@@ -26,8 +28,8 @@ MAX_VALUES = 100_000
 MAX_DEPTH = 32
 DEPTH_MESSAGE = f"nested more than {MAX_DEPTH} levels deep; a merchant file needs three or four"
 # Each level of nesting takes at least one character, so a shorter text cannot nest deep
-# enough to hurt the composer; the walker still stops at MAX_DEPTH. Skipping the event
-# pre-scan for such texts (every real merchant file) saves a second parse: 8% of a build.
+# enough to hurt the composer (the walker still stops at MAX_DEPTH): only longer texts
+# are pre-scanned, which real merchant files never need.
 PRESCAN_FROM_CHARS = 2_000
 _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 MAX_NUMBER_CHARS = 100
@@ -197,3 +199,9 @@ def load(text: str) -> Document:
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def load_plain(path: FilePath) -> Any:
+    """One of the generator's own YAML files (reference data, a theme's theme.yaml)."""
+    with path.open(encoding="utf-8") as f:
+        return yaml.load(f, Loader=_Loader)  # noqa: S506 - a safe loader

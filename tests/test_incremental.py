@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SITES
-from generator import manifest, pipeline, reference
+from generator import cache, pipeline, reference
 
 
 @pytest.fixture()
@@ -114,8 +114,7 @@ def test_reference_template_change_renders_the_reference_only(work: tuple[Path, 
 def test_reference_data_change_renders_the_reference_only(work: tuple[Path, Path, Path],
                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = tmp_path / "reference-data"
-    shutil.copytree(manifest.REFERENCE_DIR, data)
-    monkeypatch.setattr(manifest, "REFERENCE_DIR", data)
+    shutil.copytree(reference.DATA_DIR, data)
     monkeypatch.setattr(reference, "DATA_DIR", data)
     reference.load_reference.cache_clear()
     try:
@@ -207,5 +206,5 @@ def test_a_touched_file_is_recorded_so_the_next_build_does_not_hash_it(work: tup
     path = sites / "kspay-test.yaml"
     path.touch()
     pipeline.build(sites, out, themes)
-    [entry] = [e for s, e in manifest.Manifest.load(out.resolve()).sites.items() if s == "kspay-test"]
+    [entry] = [e for s, e in cache.Manifest.load(out.resolve()).sites.items() if s == "kspay-test"]
     assert entry.mtime_ns == path.stat().st_mtime_ns

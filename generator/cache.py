@@ -1,0 +1,141 @@
+"""What each published unit of the site was built from, so that a rebuild can skip it.
+
+A unit is one swappable piece of the output: a site's folder `<slug>/`, the directory
+page `index.html`, `reference/` and `static/`. Its fingerprint hashes everything its
+bytes depend on: the code that renders pages, the build options, the theme files it
+uses and its own inputs (a site's YAML, the reference data, the list of stores). The
+manifest keeps them beside the output, one JSON file; a file of another version or
+shape means "no manifest", and everything is rendered again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta
+
+from . import reference
+from .output import sidecar
+from .render import Theme
+
+VERSION = 5
+GENERATOR_DIR = Path(__file__).resolve().parent
+# The modules that turn merchant files, themes and reference data into bytes; not the
+# command line, the build's plumbing, the dev server or the payments service.
+RENDERING_CODE = ("config.py", "form.py", "kspay.py", "markdown_safe.py", "reference.py",
+                  "reference_pages.py", "render.py", "safety.py", "sitebuild.py", "yamlload.py")
+
+SITE_TEMPLATES = ("store.html", "order.html", "_customer_fields.html")
+DIRECTORY_TEMPLATES = ("directory.html",)
+REFERENCE_TEMPLATES = ("reference/index.html", "reference/table.html", "reference/faq.html")
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _files_digest(paths: list[Path], root: Path) -> str:
+    return digest(*(f"{p.relative_to(root)}\0".encode() + p.read_bytes() for p in sorted(paths)))
+
+
+def generator_fingerprint() -> str:
+    return _files_digest([GENERATOR_DIR / name for name in RENDERING_CODE], GENERATOR_DIR)
+
+
+def reference_fingerprint() -> str:
+    data = reference.DATA_DIR
+    return _files_digest([p for p in data.iterdir() if p.is_file()], data)
+
+
+def theme_fingerprint(theme: Theme, entry_templates: tuple[str, ...]) -> str:
+    """The templates reached from `entry_templates` (extends, include, import, as jinja2
+    finds them), every static file of the chain and the chain itself."""
+    env = theme.env
+    seen: dict[str, bytes] = {}
+    todo = list(entry_templates)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        try:
+            source = env.loader.get_source(env, name)[0]
+            reached = list(meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateNotFound:
+            source, reached = "<missing>", []
+        except jinja2.TemplateSyntaxError:  # rendering reports it; its text is the input
+            reached = []
+        seen[name] = source.encode()
+        if None in reached:  # a template named at render time: it may be any of them
+            reached = env.list_templates()
+        todo.extend(r for r in reached if r is not None)
+    parts = [f"T{name}\0".encode() + seen[name] for name in sorted(seen)]
+    parts += [f"S{name}\0".encode() + path.read_bytes()
+              for name, path in sorted(theme.static_files().items())]
+    parts += [f"C{folder.name}" for folder in theme.folders]
+    return digest(*parts)
+
+
+def static_fingerprint(theme: Theme) -> str:
+    return digest(*(f"{name}\0".encode() + path.read_bytes()
+                    for name, path in sorted(theme.static_files().items())))
+
+
+@dataclass
+class SiteEntry:
+    """A published site folder: built from this YAML with `Manifest.themes[theme]`."""
+
+    source: str
+    mtime_ns: int
+    size: int
+    digest: str  # of the YAML bytes
+    theme: str
+    name: str  # store name, for the directory page
+    products: int
+
+    def touched(self, mtime_ns: int) -> SiteEntry:
+        return dataclasses.replace(self, mtime_ns=mtime_ns)
+
+
+@dataclass
+class Manifest:
+    """Fingerprints of the published units. A site folder is current when its YAML digest,
+    its theme's fingerprint, the generator and the options all match."""
+
+    generator: str = ""
+    options: str = ""
+    sites: dict[str, SiteEntry] = field(default_factory=dict)
+    themes: dict[str, str] = field(default_factory=dict)  # site-template fingerprints
+    stores: str = ""  # digest of every store's slug, name and product count
+    units: dict[str, str] = field(default_factory=dict)  # index.html, reference, static
+
+    @staticmethod
+    def path_for(out_dir: Path) -> Path:
+        return sidecar(out_dir, "manifest")
+
+    @classmethod
+    def load(cls, out_dir: Path) -> Manifest:
+        """The manifest of the published site; empty when there is none to trust."""
+        if not out_dir.is_dir():
+            return cls()
+        try:
+            data = json.loads(cls.path_for(out_dir).read_bytes())
+            if data.pop("version") != VERSION:
+                return cls()
+            sites = {slug: SiteEntry(**row) for slug, row in data.pop("sites").items()}
+            return cls(sites=sites, **data)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls()
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"version": VERSION, **dataclasses.asdict(self)},
+                          ensure_ascii=False, separators=(",", ":")).encode()
