@@ -8,8 +8,9 @@ hard-linked from it instead of written, so its inode and mtime stay as they were
 Publishing swaps each staged unit into place (renameat2 RENAME_EXCHANGE on Linux:
 readers never see a unit missing) after writing a journal of the swaps. A build killed
 while it renders leaves the published site exactly as it was; one killed during the
-swaps (milliseconds) leaves a journal, and the next build finishes those swaps before
-it does anything else. Staging folders of dead builds are removed by the next build.
+swaps leaves a journal, and the next build finishes those swaps before it does anything
+else (`finish_interrupted_commit`). Staging folders of dead builds are removed by the next
+build.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ import errno
 import fcntl
 import json
 import os
-import sys
+import shutil
 from pathlib import Path
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 STAGING_PREFIX = ".staging-"
-TRASH_PREFIX = ".trash-"  # replaced units on their way out
 
 
 def sidecar(out_dir: Path, kind: str) -> Path:
@@ -73,32 +73,24 @@ class UnitWriter:
     def __init__(self, root: Path, out_dir: Path) -> None:
         self.written = 0  # new or changed files
         self.kept = 0  # identical to the published ones (hard-linked)
-        # Strings and os calls, not Path objects: this runs for every page of the site.
-        self._root = str(root)
-        self._out = str(out_dir) if out_dir.is_dir() else None
-        self._dirs: set[str] = set()
+        self.root = root
+        self.out_dir = out_dir if out_dir.is_dir() else None
+        self._folders: set[Path] = set()  # made already: each once
 
     def write(self, relpath: str, data: bytes) -> None:
-        target = f"{self._root}/{relpath}"
-        parent = target.rpartition("/")[0]
-        if parent not in self._dirs:
-            os.makedirs(parent, exist_ok=True)
-            self._dirs.add(parent)
-        if self._out is not None and self._link_if_same(f"{self._out}/{relpath}", target, data):
+        target = self.root / relpath
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        if self.out_dir is not None and self._link_if_same(self.out_dir / relpath, target, data):
             self.kept += 1
             return
-        # os calls, not open(): a buffered file adds fstat, ioctl and lseek to each page.
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        with open(target, "xb") as f:
+            f.write(data)
         self.written += 1
 
     @staticmethod
-    def _link_if_same(published: str, target: str, data: bytes) -> bool:
+    def _link_if_same(published: Path, target: Path, data: bytes) -> bool:
         try:
             if os.stat(published).st_size != len(data):
                 return False
@@ -121,7 +113,6 @@ class Stager:
         self.parent = self.out_dir.parent
         self.parent.mkdir(parents=True, exist_ok=True)
         self.journal = sidecar(self.out_dir, "journal.json")
-        finish_interrupted_commit(self.out_dir)
         self._remove_stale_staging()
         self.root = Path(tempfile.mkdtemp(prefix=f"{self._prefix()}{os.getpid()}-",
                                           dir=self.parent))
@@ -137,7 +128,7 @@ class Stager:
             if stale.is_dir() and not stale.is_symlink():
                 fd = _lock(stale)
                 if fd is not None:  # nobody builds in it any more
-                    _remove_tree(stale)
+                    shutil.rmtree(stale, ignore_errors=True)
                     os.close(fd)
             else:  # a manifest staged by a build killed before its journal was written
                 owner = stale.with_name(stale.name.split(".extra", 1)[0])
@@ -171,7 +162,7 @@ class Stager:
         self._unlock()
 
     def discard(self) -> None:
-        _remove_tree(self.root)
+        shutil.rmtree(self.root, ignore_errors=True)
         self._unlock()
 
     def _unlock(self) -> None:
@@ -209,35 +200,11 @@ def _carry_out(plan: dict) -> None:
         if os.path.exists(staged):
             os.replace(staged, path)
     sidecar(out, "journal.json").unlink(missing_ok=True)
-    _remove_replaced(root, len(plan["units"]) + len(plan["remove"]))
-
-
-# Deleting is slow on some disks (ext4 mounted with `discard` trims on every unlink: a
-# few ms a file). A few replaced units are removed here; many (a full rebuild) are left
-# to a detached process, so that publishing does not wait for the old site to go.
-BACKGROUND_REMOVAL_FROM = 64
-
-
-def _remove_tree(folder: Path) -> None:
-    import shutil  # here: a build with nothing to do removes nothing
-
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def _remove_replaced(root: Path, units: int) -> None:
-    if units < BACKGROUND_REMOVAL_FROM or not root.exists():
-        _remove_tree(root)
-        return
-    import subprocess
-
-    trash = root.with_name(root.name.replace(STAGING_PREFIX, TRASH_PREFIX, 1))
-    os.replace(root, trash)
-    subprocess.Popen([sys.executable, "-c", "import shutil, sys; shutil.rmtree(sys.argv[1], True)",
-                      str(trash)], start_new_session=True, stdin=subprocess.DEVNULL,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(root, ignore_errors=True)  # what the swaps replaced
 
 
 def finish_interrupted_commit(out_dir: Path) -> None:
+    """The first step of every build: finish the swaps of a build killed while publishing."""
     journal = sidecar(out_dir, "journal.json")
     try:
         plan = json.loads(journal.read_text(encoding="utf-8"))

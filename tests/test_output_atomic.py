@@ -46,7 +46,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def leftovers(parent: Path) -> list[str]:
     """Staging folders, journals and trash beside the output (the manifest belongs)."""
     return sorted(p.name for p in parent.iterdir()
-                  if p.name.startswith((output.STAGING_PREFIX, output.TRASH_PREFIX))
+                  if p.name.startswith(output.STAGING_PREFIX)
                   or p.name.endswith((".journal.json", ".journal.tmp")))
 
 
