@@ -1,7 +1,7 @@
 """Merchant YAML -> typed, validated site model; every error as file:line:col: key: rule.
 
-The keys are the contract of DESIGN.md section 3. Field rules are not written here:
-each value is checked by `kspay.problems` for the KSPay field it becomes.
+Field rules are not written here: each value is checked by `kspay.problems` for the
+KSPay field it becomes, and rules that tie keys together are `kspay.config_problems`.
 """
 
 from __future__ import annotations
@@ -310,42 +310,9 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         return sorted(found, key=lambda e: (e.line, e.column))
     if found:
         return sorted(found, key=lambda e: (e.line, e.column))
-    problems = [error(doc.mark(where), where, message) for where, message in cross_checks(config, doc)]
+    problems = [error(doc.mark(where), where, message) for where, message in
+                kspay.config_problems(config, lambda where: doc.mark(where).line)]
     return problems or Site(slug, path, config, doc, data)
-
-
-def cross_checks(config: SiteConfig, doc: Document) -> list[tuple[tuple[str | int, ...], str]]:
-    """Rules that tie two keys together, each reported at the key that must change."""
-    found: list[tuple[tuple[str | int, ...], str]] = []
-    offered = set(config.installments)
-    if isinstance(config.interest_free, list):
-        for i, month in enumerate(config.interest_free):
-            if month not in offered:
-                found.append((("interest_free", i), f"month {month} is not offered in "
-                              f"installments {sorted(offered)}"))
-    if "mobile" in config.paymethods and config.good_type is None:
-        found.append((("paymethods",), "good_type (physical or digital) is required when "
-                      "mobile is offered"))
-    if config.virtual_account_days is not None and "virtual_account" not in config.paymethods:
-        found.append((("virtual_account_days",), "is set, but paymethods does not offer "
-                      "virtual_account"))
-    if "card" in config.paymethods and not (config.show_cards.isp or config.show_cards.mpi):
-        found.append((("show_cards",), "at least one of isp and mpi must be on for card payments"))
-    duplicate_methods = sorted(m for m, n in collections.Counter(config.paymethods).items()
-                               if n > 1)
-    for method in duplicate_methods:
-        found.append((("paymethods",), f"{method} is listed twice"))
-    first_slug: dict[str, int] = {}
-    for i, product in enumerate(config.products):
-        if product.slug in first_slug:
-            line = doc.mark(("products", first_slug[product.slug], "slug")).line
-            found.append((("products", i, "slug"), f"duplicate product slug {product.slug!r} "
-                          f"(first at line {line})"))
-        first_slug.setdefault(product.slug, i)
-        if "card" in config.paymethods and product.amount < kspay.CARD_MIN_AMOUNT:
-            found.append((("products", i, "amount"), f"{product.amount} won is below the card "
-                          f"minimum of {kspay.CARD_MIN_AMOUNT:,} won"))
-    return found
 
 
 # --- pydantic errors -> messages for people -------------------------------------------

@@ -16,8 +16,8 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
-from collections.abc import Iterable
+from typing import Any, Literal
+from collections.abc import Callable, Iterable
 
 ENCODING = "cp949"  # KSNET and the card companies work in EUC-KR (CP949) bytes.
 
@@ -38,12 +38,10 @@ APP_SCHEME_PATTERN = r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>`]*"
 # Characters the page never lets through in free text: C0 controls and DEL.
 NO_CONTROLS = "[^\\u0000-\\u001f\\u007f]*"
 
-PaymethodName = Literal["card", "virtual_account", "mobile"]
 # Position (1-based) of each method's "1" in the ten-digit sndPaymethod string.
 PAYMETHOD_POSITIONS: dict[str, int] = {"card": 1, "virtual_account": 2, "mobile": 6}
 PAYMETHOD_LABELS: dict[str, str] = {"card": "신용카드", "virtual_account": "가상계좌", "mobile": "휴대폰"}
 GOOD_TYPES: dict[str, str] = {"physical": "1", "digital": "2"}
-CURRENCIES = ("WON", "410")
 ANDROID_RTAPP = "android"
 
 
@@ -430,6 +428,57 @@ RESULT_POST_MAX_BYTES = 64 * 1024
 ACTION_COMPLETE, ACTION_CONFIRM = "1", "3"
 
 
+# --- rules that tie two values together: the config and the posted form both use them --
+
+def months_not_offered(interest_free: Iterable[int], offered: Iterable[int]) -> list[int]:
+    """Interest-free months that are not among the installment months offered."""
+    offered = set(offered)
+    return [m for m in interest_free if m not in offered]
+
+
+def good_type_missing(methods: Iterable[str], good_type: object) -> bool:
+    """Mobile payment needs the goods type (physical or digital)."""
+    return "mobile" in methods and not good_type
+
+
+def below_card_minimum(methods: Iterable[str], amount: int) -> bool:
+    return "card" in methods and amount < CARD_MIN_AMOUNT
+
+
+def config_problems(config: object, line_of: Callable[[tuple[str | int, ...]], int]
+                    ) -> list[tuple[tuple[str | int, ...], str]]:
+    """The merchant config's rules that tie two keys together, each reported at the key
+    that must change; `line_of` tells where a key was written."""
+    c: Any = config
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    if isinstance(c.interest_free, list):
+        missing = months_not_offered(c.interest_free, c.installments)
+        found += [(("interest_free", i), f"month {month} is not offered in installments "
+                   f"{sorted(set(c.installments))}")
+                  for i, month in enumerate(c.interest_free) if month in missing]
+    if good_type_missing(c.paymethods, c.good_type is not None):
+        found.append((("paymethods",), "good_type (physical or digital) is required when "
+                      "mobile is offered"))
+    if c.virtual_account_days is not None and "virtual_account" not in c.paymethods:
+        found.append((("virtual_account_days",), "is set, but paymethods does not offer "
+                      "virtual_account"))
+    if "card" in c.paymethods and not (c.show_cards.isp or c.show_cards.mpi):
+        found.append((("show_cards",), "at least one of isp and mpi must be on for card payments"))
+    for method in sorted(m for m in set(c.paymethods) if c.paymethods.count(m) > 1):
+        found.append((("paymethods",), f"{method} is listed twice"))
+    first_slug: dict[str, int] = {}
+    for i, product in enumerate(c.products):
+        if product.slug in first_slug:
+            line = line_of(("products", first_slug[product.slug], "slug"))
+            found.append((("products", i, "slug"), f"duplicate product slug {product.slug!r} "
+                          f"(first at line {line})"))
+        first_slug.setdefault(product.slug, i)
+        if below_card_minimum(c.paymethods, product.amount):
+            found.append((("products", i, "amount"), f"{product.amount} won is below the card "
+                          f"minimum of {CARD_MIN_AMOUNT:,} won"))
+    return found
+
+
 # --- the whole form ----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -494,7 +543,7 @@ def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
                                      "결제수단설정(sndPaymethod)에 결제수단이 하나도 없습니다."))
     amount_text = fields.get("sndAmount", "")
     amount = int(amount_text) if amount_text.isdigit() else None
-    if amount is not None and "card" in methods and amount < CARD_MIN_AMOUNT:
+    if amount is not None and below_card_minimum(methods, amount):
         found.append(FormProblem(
             f"{amount} won is below the card minimum of {CARD_MIN_AMOUNT:,} won",
             f"신용카드는 {CARD_MIN_AMOUNT:,}원 이상부터 결제할 수 있습니다. 금액: {amount:,}원"))
@@ -507,12 +556,12 @@ def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
             f"할부는 {INSTALLMENT_MIN_AMOUNT:,}원 이상부터입니다. 금액 {amount:,}원에 "
             f"할부 개월 '{installments}'이(가) 설정되어 있습니다."))
     interest = fields.get("sndInteresttype", "")
-    missing = [m for m in _months_of(interest) if m not in offered]
+    missing = months_not_offered(_months_of(interest), offered)
     if interest not in ("NONE", "ALL") and missing:
         found.append(FormProblem(
             f"interest-free months {missing} are not among the installments {installments!r}",
             f"무이자 개월 {missing}이(가) 할부 개월 '{installments}'에 없습니다."))
-    if "mobile" in methods and not fields.get("sndGoodType"):
+    if good_type_missing(methods, fields.get("sndGoodType")):
         found.append(FormProblem(
             "mobile payment needs sndGoodType (1 physical, 2 digital)",
             "휴대폰 결제에는 상품구분(sndGoodType: 1 실물, 2 디지털)이 필요합니다."))
