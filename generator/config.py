@@ -26,7 +26,6 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from . import kspay, markdown_safe, safety, yamlload
-from .buildtypes import ConfigError
 from .yamlload import Document, Mark
 
 SLUG_RE = re.compile(kspay.SLUG_PATTERN)
@@ -36,6 +35,21 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1")
 # URL schemes that run code or read local files instead of opening an app.
 SCRIPT_SCHEMES = ("javascript", "vbscript", "data", "file", "about", "blob")
 QUOTE_MAX = 80
+
+
+@dataclass(frozen=True)
+class ConfigError:
+    """A problem at a place in a merchant file: `file:line:col: key: message`."""
+
+    file: str
+    line: int
+    column: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
 
 def quoted(value: Any) -> str:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from .buildtypes import PUBLISHED, THEMES_DIR, BuildFailed, BuildOptions, Report
 from .output import Stager, finish_interrupted_commit
 from .cache import (
     DIRECTORY_TEMPLATES,
@@ -30,7 +30,8 @@ from .cache import (
     static_fingerprint,
     theme_fingerprint,
 )
-from .render import ThemeError, load_theme
+from .render import THEMES_DIR, ThemeError, load_theme
+from .sitebuild import PUBLISHED, BuildFailed, BuildOptions
 
 __all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
 
@@ -38,6 +39,24 @@ SITE_SUFFIXES = (".yaml", ".yml")
 RESERVED = ("static", "reference")  # the generator's own folders in the output
 PARALLEL_FROM = 48  # fewer changed sites than this render in-process
 CHUNK = 40  # sites per task sent to a worker
+
+
+@dataclass(frozen=True)
+class Report:
+    sites: int  # merchant files in the build
+    rebuilt: int  # units rendered this time (site folders, index, reference, static)
+    pages: int  # HTML pages rendered this time
+    written: int  # files whose bytes changed or are new
+    kept: int  # staged files identical to the published ones
+    removed: int  # units removed (deleted merchants)
+    seconds: float
+
+    def summary(self, out_dir: Path) -> str:
+        done = f"built {self.sites} site(s) into {out_dir} in {self.seconds:.2f} s: "
+        if not self.rebuilt and not self.removed:
+            return done + "nothing changed"
+        return done + (f"{self.pages} page(s) rendered, {self.written} file(s) written, "
+                       f"{self.kept} unchanged, {self.removed} removed")
 
 
 def site_files(paths: list[Path]) -> list[Path]:

@@ -16,9 +16,9 @@ from pathlib import Path, PurePosixPath
 import jinja2
 
 from . import kspay
-from .buildtypes import THEMES_DIR
 from .yamlload import load_plain
 
+THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 TEMPLATE_SUFFIX = ".jinja"  # a static file rendered once per build, e.g. order.js.jinja
 
 

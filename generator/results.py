@@ -11,7 +11,6 @@ service holds against the order the merchant expected (`payments.flow.judge`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from . import kspay
 from .reference import Bank, Card, bank_by_code, card_by_code, load_reference, recv_post_spec

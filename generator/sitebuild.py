@@ -9,21 +9,51 @@ process.
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 from markupsafe import Markup
 
 from . import kspay, render
-from .buildtypes import BuildFailed, BuildOptions, SiteOutcome
 from .config import Site, load_site
 from .cache import digest
 from .form import customer_inputs, hidden_fields, hidden_inputs, variants
 from .markdown_safe import render_markdown
 from .output import UnitWriter
 from .render import Asset, Theme
+
+
+class BuildFailed(Exception):
+    def __init__(self, errors: list) -> None:
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = [str(e) for e in errors]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How the dev server changes a build; the defaults are the site as published."""
+
+    form_action: str | None = None  # every order form posts here (the local sandbox window)
+    reply_url: str | None = None  # replaces every reply_url (the dev server's payments service)
+    live_reload: str | None = None  # src of the dev server's reload script
+
+    def product_reply(self, site_slug: str, configured: str, product_slug: str) -> str:
+        """sndReply as the order page starts it: the merchant and product on its query."""
+        return kspay.reply_for_product(self.reply_url or configured, site_slug, product_slug)
+
+
+PUBLISHED = BuildOptions()
+
+
+@dataclass(frozen=True)
+class SiteOutcome:
+    slug: str
+    errors: tuple[str, ...] = ()
+    yaml_digest: str = ""
+    theme: str = ""
+    name: str = ""
+    products: int = 0
+    pages: int = 0
 
 
 @functools.cache
