@@ -496,8 +496,8 @@ def test_a_bad_db_url_is_one_clean_line_and_exit_2(tmp_path: Path, command: str,
     expected = BAD_DBS[url]
     if command == "serve" and expected.endswith("no such payment store"):
         # serve creates the store, but not its folder
-        expected = (f"sqlite:///no/such/folder/payments.sqlite3: cannot open the payment store: "
-                    f"OperationalError: unable to open database file")
+        expected = ("sqlite:///no/such/folder/payments.sqlite3: cannot open the payment store: "
+                    "no/such/folder/payments.sqlite3.lock: No such file or directory")
     assert len(error) == 1 and error[0].startswith(f"kspay-pages payments: {expected}"), error
     assert "Traceback" not in done.stderr.decode()
     assert "secret-pw" not in error[0]  # a password is masked

@@ -293,7 +293,8 @@ class _SqliteWriters:
     lets waiting writers retry with growing sleeps (its busy timeout), which gives a few
     of them waits of a second while others go first."""
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, url: str, database: str) -> None:
+        self._url = url
         self._thread_lock = threading.Lock()
         self._path = f"{database}.lock"
         self._fd: int | None = None
@@ -302,7 +303,11 @@ class _SqliteWriters:
     def __call__(self) -> Iterator[None]:
         with self._thread_lock:
             if self._fd is None:
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                try:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                except OSError as exc:
+                    raise StoreError(f"{self._url}: cannot open the payment store: "
+                                     f"{self._path}: {exc.strerror}") from None
             fcntl.flock(self._fd, fcntl.LOCK_EX)
             try:
                 yield
@@ -334,7 +339,7 @@ class PaymentStore:
         if parsed.get_backend_name() == "sqlite":
             _sqlite_setup(self.engine)
             if parsed.database and parsed.database != ":memory:":
-                self._writers = _SqliteWriters(parsed.database)
+                self._writers = _SqliteWriters(url, parsed.database)
         self._writer = self.engine.execution_options(**{WRITE: True})
 
     @contextmanager
