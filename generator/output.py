@@ -104,21 +104,29 @@ class UnitWriter:
 
 
 class Stager:
-    """One build's staged units; `commit()` publishes them, `discard()` forgets them."""
+    """One build's staged units, in a staging folder made when the first is staged;
+    `commit()` publishes them, `discard()` forgets them."""
 
     def __init__(self, out_dir: Path) -> None:
-        import tempfile
-
         self.out_dir = out_dir.resolve()
         self.parent = self.out_dir.parent
-        self.parent.mkdir(parents=True, exist_ok=True)
         self.journal = sidecar(self.out_dir, "journal.json")
-        self._remove_stale_staging()
-        self.root = Path(tempfile.mkdtemp(prefix=f"{self._prefix()}{os.getpid()}-",
-                                          dir=self.parent))
-        self._lock_fd = _lock(self.root)
+        self._root: Path | None = None
+        self._lock_fd: int | None = None
         self.written = 0  # files new or changed, summed over the UnitWriters of the build
         self.kept = 0  # files identical to the published ones
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            import tempfile
+
+            self.parent.mkdir(parents=True, exist_ok=True)
+            self._remove_stale_staging()
+            self._root = Path(tempfile.mkdtemp(prefix=f"{self._prefix()}{os.getpid()}-",
+                                               dir=self.parent))
+            self._lock_fd = _lock(self._root)
+        return self._root
 
     def _prefix(self) -> str:
         return f"{STAGING_PREFIX}{self.out_dir.name}-"
@@ -162,14 +170,14 @@ class Stager:
         self._unlock()
 
     def discard(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
         self._unlock()
 
     def _unlock(self) -> None:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
-
 
 
 def _carry_out(plan: dict) -> None:

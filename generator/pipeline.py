@@ -1,23 +1,20 @@
-"""The build, as a recipe: plan what changed, render it (in parallel), publish, report.
+"""The build, as a recipe: list, plan, render (in parallel when it pays), publish, report.
 
-1. List the merchant files and check their names (slugs, collisions) from names alone.
-2. Read the manifest of the published site and fingerprint each unit's inputs; a unit
-   whose fingerprint is unchanged is not rendered (`force` renders everything).
-3. Validate and render the changed sites, in worker processes when there are many,
-   straight into a staging folder. Any error anywhere: nothing is published.
-4. Render the directory, reference and static units if their inputs changed.
-5. Publish: swap the staged units in, remove deleted merchants, save the manifest.
+Planning reads the manifest of the published site and fingerprints each unit's inputs;
+a unit whose fingerprint is unchanged is not rendered (`force` renders everything).
+Rendering writes straight into a staging folder; an error anywhere publishes nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .output import Stager, finish_interrupted_commit
+from . import sitebuild
 from .cache import (
     DIRECTORY_TEMPLATES,
     REFERENCE_TEMPLATES,
@@ -30,6 +27,7 @@ from .cache import (
     static_fingerprint,
     theme_fingerprint,
 )
+from .output import Stager, finish_interrupted_commit
 from .render import THEMES_DIR, ThemeError, load_theme
 from .sitebuild import PUBLISHED, BuildFailed, BuildOptions
 
@@ -59,50 +57,42 @@ class Report:
                        f"{self.kept} unchanged, {self.removed} removed")
 
 
+def folder_files(folder: Path) -> list[Path]:
+    """A folder's merchant files (*.yaml, *.yml), sorted by name."""
+    return [folder / name for name in sorted(os.listdir(folder)) if name.endswith(SITE_SUFFIXES)]
+
+
 def site_files(paths: list[Path]) -> list[Path]:
-    """Merchant files named on the command line: files as given, folders' *.yaml sorted."""
+    """Merchant files named on the command line: files as given, folders' files listed."""
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            names = sorted(n for n in os.listdir(path) if n.endswith(SITE_SUFFIXES))
-            found.extend(path / name for name in names)  # sorting strings: 10,000 files
-        else:
-            found.append(path)
+        found.extend(folder_files(path) if path.is_dir() else [path])
     return found
 
 
 def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
     """Validate merchant files without writing anything; every error, in order."""
-    from .sitebuild import reset, validate
-
     files = site_files(paths)
-    reset()
-    problems = _name_problems([_merchant_file(str(p)) for p in files])
+    sitebuild.reset()
+    problems = _name_problems(files)
     for path in files:
-        if isinstance(found := validate(path, themes_dir), list):
+        if isinstance(found := sitebuild.validate(path, themes_dir), list):
             problems.extend(found)
     return problems
 
 
-def _merchant_file(path: str) -> tuple[str, str, str]:
-    """`sites/shop.yaml` -> (the path, `shop.yaml`, `shop`), on strings: per merchant."""
-    name = path.rpartition("/")[2]
-    return path, name, name.rpartition(".")[0]
-
-
-def _name_problems(files: list[tuple[str, str, str]]) -> list[str]:
-    """Output paths two files would share, and names the generator keeps for itself.
-    `files` are (path, file name, slug) strings: this runs for every merchant."""
+def _name_problems(files: list[Path]) -> list[str]:
+    """Output paths two files would share, and names the generator keeps for itself."""
     problems = []
     first: dict[str, str] = {}
-    for path, name, slug in files:
-        if slug in RESERVED:
-            problems.append(f"{path}:1:1: the name {slug!r} is the generator's own folder "
-                            f"in the output; rename the file")
-        elif slug in first:
-            problems.append(f"{path}:1:1: {first[slug]} and {name} would both be "
-                            f"published at /{slug}/; keep one")
-        first.setdefault(slug, name)
+    for path in files:
+        if path.stem in RESERVED:
+            problems.append(f"{path}:1:1: the name {path.stem!r} is the generator's own "
+                            f"folder in the output; rename the file")
+        elif path.stem in first:
+            problems.append(f"{path}:1:1: {first[path.stem]} and {path.name} would both be "
+                            f"published at /{path.stem}/; keep one")
+        first.setdefault(path.stem, path.name)
     return problems
 
 
@@ -114,155 +104,167 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
     server) passes "forkserver", because forking it could copy a held lock."""
     started = time.perf_counter()
     out = out_dir.resolve()
+    # Finish the swaps of a build killed while publishing, before anything is read.
     finish_interrupted_commit(out)
-    # Strings, not Path objects: this runs for every merchant on every build.
-    folder = str(sites_dir)
-    files = [_merchant_file(f"{folder}/{name}")
-             for name in sorted(os.listdir(folder)) if name.endswith(SITE_SUFFIXES)]
+
+    # List the merchant files; names two files would share stop the build here.
+    files = folder_files(sites_dir)
     if not files:
         raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
-    name_problems = _name_problems(files)
-    if name_problems:
+    if name_problems := _name_problems(files):
         raise BuildFailed(name_problems)
 
-    # 2. Plan: what changed since the published build.
+    # Plan: which published units are still current, from the manifest.
+    plan = make_plan(files, out, themes_dir, options, force)
+
+    stage = Stager(out_dir)  # nothing is made until something is staged
+    try:
+        # Validate and render the changed sites, in worker processes when there are many.
+        pages = render_sites(plan, stage, out, themes_dir, options, jobs, start_method)
+        # Render the directory, reference and static units whose inputs changed.
+        pages += render_shared_units(plan, stage, out, themes_dir, options)
+        # Publish: swap the staged units in, remove deleted merchants, save the manifest.
+        if plan.rebuilt or plan.removed or plan.new != plan.old:
+            stage.commit(remove=plan.removed,
+                         extra={Manifest.path_for(out): plan.new.to_bytes()})
+    except BaseException:
+        stage.discard()
+        raise
+    return Report(len(files), plan.rebuilt, pages, stage.written, stage.kept,
+                  len(plan.removed), time.perf_counter() - started)
+
+
+@dataclass
+class Plan:
+    """What planning found, and the manifest the build fills in as it renders."""
+
+    old: Manifest  # of the published site; empty when it cannot be trusted
+    new: Manifest  # starts with the published sites that are still current
+    todo: list[Path]  # merchant files to validate and render
+    stats: dict[str, tuple[int, int]]  # slug -> (mtime_ns, size) of each, before it is read
+    removed: list[str]  # slugs published before and gone now
+    site_theme: Callable[[str], str]  # theme name -> fingerprint of its site templates
+    rebuilt: int = 0  # units rendered so far
+
+
+def make_plan(files: list[Path], out: Path, themes_dir: Path, options: BuildOptions,
+              force: bool) -> Plan:
+    """Compare the merchant files and their themes with the published manifest."""
     old = Manifest() if force else Manifest.load(out)
     generator, options_key = generator_fingerprint(), repr(options)
     if (old.generator, old.options) != (generator, options_key):
         old = Manifest()
-    new = Manifest(generator, options_key)
-    from . import sitebuild
-
     sitebuild.reset()  # themes are read afresh by each build
-    themes: dict[str, str] = {}
 
+    @functools.cache
     def site_theme(name: str) -> str:
-        if name not in themes:
-            try:
-                themes[name] = theme_fingerprint(load_theme(name, themes_dir), SITE_TEMPLATES)
-            except ThemeError:  # the site's validation reports it
-                themes[name] = ""
-        return themes[name]
+        try:
+            return theme_fingerprint(load_theme(name, themes_dir), SITE_TEMPLATES)
+        except ThemeError:  # the site's validation reports it
+            return ""
 
-    todo, new.sites, stats = _unchanged_sites(files, old, site_theme)
-    removed = sorted(set(old.sites) - set(new.sites) - set(stats))
-
-    stage: Stager | None = None  # made once there is something to publish
-    try:
-        # 3. Render the changed sites into the staging folder.
-        pages = 0
-        if todo:
-            stage = Stager(out_dir)
-            errors: list[str] = []
-            by_slug = {path.stem: path for path in todo}
-            for outcome in _render_sites(todo, stage, out, themes_dir, options, jobs,
-                                         start_method):
-                if outcome.errors:
-                    errors.extend(outcome.errors)
-                    continue
-                mtime_ns, size = stats[outcome.slug]  # as planned: a later edit is a change
-                new.sites[outcome.slug] = SiteEntry(by_slug[outcome.slug].name, mtime_ns, size,
-                                                    outcome.yaml_digest, outcome.theme,
-                                                    outcome.name, outcome.products)
-                pages += outcome.pages
-            if errors:
-                raise BuildFailed(errors)
-
-        # 4. The units every site shares.
-        rebuilt = len(todo)
-        default = load_theme("default", themes_dir)
-
-        def store_list() -> list[tuple[str, str, int]]:
-            return [(slug, new.sites[slug].name, new.sites[slug].products)
-                    for slug in sorted(new.sites)]
-
-        # The directory page depends on every store's slug, name and product count:
-        # hashing 10,000 of them is skipped when no merchant came or went and none of
-        # those rendered changed its name or product count.
-        listed_as_before = old.stores and not removed and all(
-            (entry := old.sites.get(slug)) is not None
-            and (entry.name, entry.products) == (new.sites[slug].name, new.sites[slug].products)
-            for slug in stats)
-        new.stores = old.stores if listed_as_before else digest(repr(store_list()))
-        in_use = _themes_in_use(new)
-        shared = {
-            "index.html": digest(generator, options_key,
-                                 theme_fingerprint(default, DIRECTORY_TEMPLATES), new.stores),
-            "reference": digest(generator, options_key,
-                                theme_fingerprint(default, REFERENCE_TEMPLATES),
-                                reference_fingerprint()),
-            "static": digest(generator, *(
-                f"{name}\0{static_fingerprint(load_theme(name, themes_dir))}" for name in in_use)),
-        }
-        new.units = shared
-        new.themes = {name: site_theme(name) for name in in_use}
-        changed = [unit for unit, fingerprint in shared.items() if old.units.get(unit) != fingerprint]
-        if changed:
-            stage = stage or Stager(out_dir)
-            stores = store_list() if "index.html" in changed else []
-            shared_pages, written, kept = sitebuild.render_shared(
-                changed, stores, in_use, stage.root, out, themes_dir, options)
-            pages += shared_pages
-            stage.add_counts(written, kept)
-            rebuilt += len(changed)
-
-        # 5. Publish.
-        if rebuilt or removed or new != old:
-            stage = stage or Stager(out_dir)
-            stage.commit(remove=removed, extra={Manifest.path_for(out): new.to_bytes()})
-    except BaseException:
-        if stage is not None:
-            stage.discard()
-        raise
-    written, kept = (stage.written, stage.kept) if stage else (0, 0)
-    return Report(len(files), rebuilt, pages, written, kept, len(removed),
-                  time.perf_counter() - started)
+    todo, current, stats = _unchanged_sites(files, old, site_theme)
+    removed = sorted(set(old.sites) - set(current) - set(stats))
+    return Plan(old, Manifest(generator, options_key, current), todo, stats, removed, site_theme)
 
 
-def _unchanged_sites(files: list[tuple[str, str, str]], old: Manifest,
-                     site_theme: Callable[[str], str]
+def _unchanged_sites(files: list[Path], old: Manifest, site_theme: Callable[[str], str]
                      ) -> tuple[list[Path], dict[str, SiteEntry], dict[str, tuple[int, int]]]:
     """Split the merchant files into those to render and the published entries still
     current; the stat of each file to render is taken now, before a worker reads it."""
     todo: list[Path] = []
     current: dict[str, SiteEntry] = {}
     stats: dict[str, tuple[int, int]] = {}
-    theme_current: dict[str, bool] = {}  # theme name -> its site templates are unchanged
-    published = old.sites
-    for full, name, slug in files:
-        stat = os.stat(full)
-        entry = published.get(slug)
-        if entry is not None and entry.source == name:
+    for path in files:
+        stat = os.stat(path)
+        entry = old.sites.get(path.stem)
+        if entry is not None and entry.source == path.name:
             if (stat.st_mtime_ns, stat.st_size) != (entry.mtime_ns, entry.size):
-                if stat.st_size == entry.size and digest(Path(full).read_bytes()) == entry.digest:
+                if stat.st_size == entry.size and digest(path.read_bytes()) == entry.digest:
                     entry = entry.touched(stat.st_mtime_ns)  # touched, not changed
                 else:
                     entry = None
-            if entry is not None:
-                fresh = theme_current.get(entry.theme)
-                if fresh is None:
-                    fresh = theme_current[entry.theme] = \
-                        site_theme(entry.theme) == old.themes.get(entry.theme)
-                if fresh:
-                    current[slug] = entry
-                    continue
-        todo.append(Path(full))
-        stats[slug] = (stat.st_mtime_ns, stat.st_size)
+            if entry is not None and site_theme(entry.theme) == old.themes.get(entry.theme):
+                current[path.stem] = entry
+                continue
+        todo.append(path)
+        stats[path.stem] = (stat.st_mtime_ns, stat.st_size)
     return todo, current, stats
 
 
-def _themes_in_use(manifest: Manifest) -> list[str]:
-    return sorted({"default"} | {entry.theme for entry in manifest.sites.values()})
+def render_sites(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
+                 options: BuildOptions, jobs: int | None, start_method: str | None) -> int:
+    """Stage the changed sites and enter each in the new manifest: the pages rendered.
+    Any site's errors stop the build, with every error of every site."""
+    if not plan.todo:
+        return 0
+    errors: list[str] = []
+    pages = 0
+    sources = {path.stem: path.name for path in plan.todo}
+    for outcome in _site_outcomes(plan.todo, stage, out, themes_dir, options, jobs,
+                                  start_method):
+        if outcome.errors:
+            errors.extend(outcome.errors)
+            continue
+        mtime_ns, size = plan.stats[outcome.slug]  # as planned: a later edit is a change
+        plan.new.sites[outcome.slug] = SiteEntry(sources[outcome.slug], mtime_ns, size,
+                                                 outcome.yaml_digest, outcome.theme,
+                                                 outcome.name, outcome.products)
+        pages += outcome.pages
+    if errors:
+        raise BuildFailed(errors)
+    plan.rebuilt += len(plan.todo)
+    return pages
 
 
-def _render_sites(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: Path,
-                  options: BuildOptions, jobs: int | None, start_method: str | None) -> list:
+def render_shared_units(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
+                        options: BuildOptions) -> int:
+    """Fingerprint the units every site shares and stage those that changed: the pages
+    rendered."""
+    old, new = plan.old, plan.new
+    # The directory page depends on every store's slug, name and product count:
+    # hashing all of them is skipped when no merchant came or went and none of
+    # those rendered changed its name or product count.
+    listed_as_before = old.stores and not plan.removed and all(
+        (entry := old.sites.get(slug)) is not None
+        and (entry.name, entry.products) == (new.sites[slug].name, new.sites[slug].products)
+        for slug in plan.stats)
+    new.stores = old.stores if listed_as_before else digest(repr(_store_list(new)))
+    in_use = sorted({"default"} | {entry.theme for entry in new.sites.values()})
+    default = load_theme("default", themes_dir)
+    new.units = {
+        "index.html": digest(new.generator, new.options,
+                             theme_fingerprint(default, DIRECTORY_TEMPLATES), new.stores),
+        "reference": digest(new.generator, new.options,
+                            theme_fingerprint(default, REFERENCE_TEMPLATES),
+                            reference_fingerprint()),
+        "static": digest(new.generator, *(
+            f"{name}\0{static_fingerprint(load_theme(name, themes_dir))}" for name in in_use)),
+    }
+    new.themes = {name: plan.site_theme(name) for name in in_use}
+    changed = [unit for unit, fingerprint in new.units.items()
+               if old.units.get(unit) != fingerprint]
+    if not changed:
+        return 0
+    stores = _store_list(new) if "index.html" in changed else []
+    pages, written, kept = sitebuild.render_shared(changed, stores, in_use, stage.root, out,
+                                                   themes_dir, options)
+    stage.add_counts(written, kept)
+    plan.rebuilt += len(changed)
+    return pages
+
+
+def _store_list(manifest: Manifest) -> list[tuple[str, str, int]]:
+    return [(slug, manifest.sites[slug].name, manifest.sites[slug].products)
+            for slug in sorted(manifest.sites)]
+
+
+def _site_outcomes(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: Path,
+                   options: BuildOptions, jobs: int | None, start_method: str | None) -> list:
     """Validate and render the changed sites: in this process when they are few, in a
     pool of worker processes when there are many (as black's `reformat_many`)."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
-
-    from . import sitebuild
 
     workers = jobs or os.cpu_count() or 1
     if workers == 1 or len(todo) < PARALLEL_FROM:
