@@ -25,7 +25,7 @@ from sqlalchemy import update
 
 from generator.devserver import sandbox
 from generator.payments import recv_post
-from generator.payments.cli import EXPORT_FIELDS, export_row
+from generator.payments.commands import EXPORT_FIELDS, export_row
 from generator.payments.store import PaymentStore, payments
 from payments_support import (
     BIN,

@@ -19,9 +19,10 @@ from urllib.parse import urlencode
 import urllib3
 
 from .. import kspay, results
+from .states import RECV_POST_TIMEOUT
 
 MAX_REPLY_BYTES = 64 * 1024  # a result line is a few hundred bytes
-DEFAULT_TIMEOUT = 10.0  # seconds; KSNET's samples use 10 to 15
+DEFAULT_TIMEOUT = RECV_POST_TIMEOUT
 USER_AGENT = "kspay-pages"
 
 # Thread-safe; up to `maxsize` kept connections per host, more are opened when needed.

@@ -26,11 +26,11 @@ from .flow import Payments
 from .notify import Notifier, notify_secret
 from .pages import STATIC_PREFIX, ResultPages
 from .recv_post import DEFAULT_TIMEOUT
+from .states import DEFAULT_DB
 from .store import PaymentStore, StoreError
 
 RESULT_PATH = "/kspay/result"
 HEALTH_PATH = "/kspay/health"
-DEFAULT_DB = "sqlite:///payments.sqlite3"
 
 StartResponse = Callable[..., object]
 _CONN_ID = re.compile(kspay.CONN_ID_PATTERN)

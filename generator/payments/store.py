@@ -3,16 +3,8 @@
 SQLAlchemy Core over SQLite (WAL, the embedded default) or PostgreSQL (several service
 instances sharing one store). Every write is one transaction; every state change
 appends an event in the same transaction; duplicates are refused by unique
-constraints (order number, reCommConId), never by a lookup alone.
-
-The states, and the only ways between them:
-
-    (post)  -> pending    action 1 not answered yet (or unreadably); `reconcile` finishes it
-    (post)  -> cancelled  reCnclType=1: the customer closed the window; final
-    pending -> approved | refused | issued | mismatch    action 1's reply, checked; final
-
-`confirmed_at` is set once action 3 has been sent for an approved, refused or issued
-payment; a mismatch is never confirmed (see `CONFIRMED_STATES`).
+constraints (order number, reCommConId), never by a lookup alone. The states and the
+only ways between them are in `states`.
 """
 
 from __future__ import annotations
@@ -55,14 +47,18 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 SCHEMA_VERSION = 1
 KST = timezone(timedelta(hours=9))
 
-PENDING, APPROVED, REFUSED, ISSUED, CANCELLED, MISMATCH = (
-    "pending", "approved", "refused", "issued", "cancelled", "mismatch")
-STATES = (PENDING, APPROVED, REFUSED, ISSUED, CANCELLED, MISMATCH)
-FINAL_STATES = (APPROVED, REFUSED, ISSUED, CANCELLED, MISMATCH)
-# KSNET's sample sends action 3 once a result is stored and processed; a mismatch is
-# not processed (the merchant must look at it), so it is never confirmed.
-CONFIRMED_STATES = (APPROVED, REFUSED, ISSUED)
-PAID_STATES = (APPROVED,)
+from .states import (  # noqa: F401 - the store's callers read the states here too
+    APPROVED,
+    CANCELLED,
+    CONFIRMED_STATES,
+    FINAL_STATES,
+    ISSUED,
+    MISMATCH,
+    PAID_STATES,
+    PENDING,
+    REFUSED,
+    STATES,
+)
 
 metadata = MetaData()
 
