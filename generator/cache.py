@@ -21,14 +21,14 @@ from jinja2 import meta
 
 from . import reference
 from .output import sidecar
-from .render import Theme
+from .theme import Theme
 
 VERSION = 5
 GENERATOR_DIR = Path(__file__).resolve().parent
 # The modules that turn merchant files, themes and reference data into bytes; not the
 # command line, the build's plumbing, the dev server or the payments service.
-RENDERING_CODE = ("config.py", "form.py", "kspay.py", "markdown_safe.py", "reference.py",
-                  "reference_pages.py", "render.py", "safety.py", "sitebuild.py", "yamlload.py")
+RENDERING_CODE = ("config.py", "form.py", "kspay.py", "markdown_safe.py", "pages.py",
+                  "reference.py", "reference_pages.py", "safety.py", "theme.py", "yamlload.py")
 
 SITE_TEMPLATES = ("store.html", "order.html", "_customer_fields.html")
 DIRECTORY_TEMPLATES = ("directory.html",)

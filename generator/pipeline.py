@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import sitebuild
+from . import pages
 from .cache import (
     DIRECTORY_TEMPLATES,
     REFERENCE_TEMPLATES,
@@ -28,8 +28,8 @@ from .cache import (
     theme_fingerprint,
 )
 from .output import Stager, finish_interrupted_commit
-from .render import THEMES_DIR, ThemeError, load_theme
-from .sitebuild import PUBLISHED, BuildFailed, BuildOptions
+from .theme import THEMES_DIR, ThemeError, load_theme
+from .pages import PUBLISHED, BuildFailed, BuildOptions
 
 __all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
 
@@ -73,10 +73,10 @@ def site_files(paths: list[Path]) -> list[Path]:
 def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
     """Validate merchant files without writing anything; every error, in order."""
     files = site_files(paths)
-    sitebuild.reset()
+    pages.reset()
     problems = _name_problems(files)
     for path in files:
-        if isinstance(found := sitebuild.validate(path, themes_dir), list):
+        if isinstance(found := pages.validate(path, themes_dir), list):
             problems.extend(found)
     return problems
 
@@ -120,9 +120,9 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
     stage = Stager(out_dir)  # nothing is made until something is staged
     try:
         # Validate and render the changed sites, in worker processes when there are many.
-        pages = render_sites(plan, stage, out, themes_dir, options, jobs, start_method)
+        rendered = render_sites(plan, stage, out, themes_dir, options, jobs, start_method)
         # Render the directory, reference and static units whose inputs changed.
-        pages += render_shared_units(plan, stage, out, themes_dir, options)
+        rendered += render_shared_units(plan, stage, out, themes_dir, options)
         # Publish: swap the staged units in, remove deleted merchants, save the manifest.
         if plan.rebuilt or plan.removed or plan.new != plan.old:
             stage.commit(remove=plan.removed,
@@ -130,7 +130,7 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
     except BaseException:
         stage.discard()
         raise
-    return Report(len(files), plan.rebuilt, pages, stage.written, stage.kept,
+    return Report(len(files), plan.rebuilt, rendered, stage.written, stage.kept,
                   len(plan.removed), time.perf_counter() - started)
 
 
@@ -154,7 +154,7 @@ def make_plan(files: list[Path], out: Path, themes_dir: Path, options: BuildOpti
     generator, options_key = generator_fingerprint(), repr(options)
     if (old.generator, old.options) != (generator, options_key):
         old = Manifest()
-    sitebuild.reset()  # themes are read afresh by each build
+    pages.reset()  # themes are read afresh by each build
 
     @functools.cache
     def site_theme(name: str) -> str:
@@ -199,7 +199,7 @@ def render_sites(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
     if not plan.todo:
         return 0
     errors: list[str] = []
-    pages = 0
+    rendered = 0
     sources = {path.stem: path.name for path in plan.todo}
     for outcome in _site_outcomes(plan.todo, stage, out, themes_dir, options, jobs,
                                   start_method):
@@ -210,11 +210,11 @@ def render_sites(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
         plan.new.sites[outcome.slug] = SiteEntry(sources[outcome.slug], mtime_ns, size,
                                                  outcome.yaml_digest, outcome.theme,
                                                  outcome.name, outcome.products)
-        pages += outcome.pages
+        rendered += outcome.pages
     if errors:
         raise BuildFailed(errors)
     plan.rebuilt += len(plan.todo)
-    return pages
+    return rendered
 
 
 def render_shared_units(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
@@ -247,11 +247,11 @@ def render_shared_units(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
     if not changed:
         return 0
     stores = _store_list(new) if "index.html" in changed else []
-    pages, written, kept = sitebuild.render_shared(changed, stores, in_use, stage.root, out,
-                                                   themes_dir, options)
+    rendered, written, kept = pages.render_shared(changed, stores, in_use, stage.root, out,
+                                                  themes_dir, options)
     stage.add_counts(written, kept)
     plan.rebuilt += len(changed)
-    return pages
+    return rendered
 
 
 def _store_list(manifest: Manifest) -> list[tuple[str, str, int]]:
@@ -268,7 +268,7 @@ def _site_outcomes(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: P
 
     workers = jobs or os.cpu_count() or 1
     if workers == 1 or len(todo) < PARALLEL_FROM:
-        outcomes, written, kept = sitebuild.build_sites(todo, stage.root, out_dir, themes_dir,
+        outcomes, written, kept = pages.build_sites(todo, stage.root, out_dir, themes_dir,
                                                         options)
         stage.add_counts(written, kept)
         return outcomes
@@ -276,7 +276,7 @@ def _site_outcomes(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: P
     context = get_context(start_method) if start_method else None
     outcomes = []
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = [pool.submit(sitebuild.build_sites, chunk, stage.root, out_dir, themes_dir,
+        futures = [pool.submit(pages.build_sites, chunk, stage.root, out_dir, themes_dir,
                                options) for chunk in chunks]
         for future in futures:
             chunk_outcomes, written, kept = future.result()

@@ -223,14 +223,14 @@ def test_rebuild_rewrites_nothing_unchanged(tmp_path: Path) -> None:
 
 def test_a_form_kspay_would_refuse_stops_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The last guard: were the config checks to miss a case, no such page is written."""
-    from generator import form, pipeline, sitebuild
+    from generator import form, pages, pipeline
 
     real = form.hidden_fields
 
     def broken(*args, **kwargs):  # a bug that drops the goods name's limit
         return [(n, "가" * 16 if n == "sndGoodname" else v) for n, v in real(*args, **kwargs)]
 
-    monkeypatch.setattr(sitebuild, "hidden_fields", broken)
+    monkeypatch.setattr(pages, "hidden_fields", broken)
     with pytest.raises(pipeline.BuildFailed) as failed:
         pipeline.build(SITES, tmp_path / "_site")
     assert failed.value.errors[0].endswith(

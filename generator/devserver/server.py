@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .. import pipeline
-from ..render import THEMES_DIR
+from ..theme import THEMES_DIR
 from ..reference import DATA_DIR as REFERENCE_DIR
 from . import sandbox
 from .pages import CSP, STATIC, STATIC_URL, render_page

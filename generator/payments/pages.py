@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .. import kspay, render
-from ..buildtypes import THEMES_DIR
+from .. import kspay
+from .. import theme as render
+from ..theme import THEMES_DIR
 from ..config import SiteConfig
 from .store import Payment
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl
 
 from .. import kspay
-from ..buildtypes import THEMES_DIR
+from ..theme import THEMES_DIR
 from .catalog import Catalog
 from .flow import Payments
 from .notify import Notifier, notify_secret

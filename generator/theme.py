@@ -113,7 +113,7 @@ def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        auto_reload=False,  # a build reads each template once; `sitebuild.reset` starts afresh
+        auto_reload=False,  # a build reads each template once; `pages.reset` starts afresh
         cache_size=-1,
         bytecode_cache=template_cache(),
     )

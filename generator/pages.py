@@ -14,13 +14,14 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from . import kspay, render
+from . import kspay
 from .config import Site, load_site
 from .cache import digest
 from .form import customer_inputs, hidden_fields, hidden_inputs, variants
 from .markdown_safe import render_markdown
 from .output import UnitWriter
-from .render import Asset, Theme
+from .theme import Asset, Theme, ThemeError, load_theme
+from .theme import assets as hashed_assets
 
 
 class BuildFailed(Exception):
@@ -58,7 +59,7 @@ class SiteOutcome:
 
 @functools.cache
 def theme_assets(theme_name: str, themes_dir: Path) -> dict[str, Asset]:
-    return render.assets(render.load_theme(theme_name, themes_dir))
+    return hashed_assets(load_theme(theme_name, themes_dir))
 
 
 def page(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
@@ -92,9 +93,9 @@ def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
         return SiteOutcome(path.stem, tuple(site))
     config = site.config
     try:
-        theme = render.load_theme(config.theme, themes_dir)
+        theme = load_theme(config.theme, themes_dir)
         pages = render_site(writer, site, theme, theme_assets(theme.name, themes_dir), options)
-    except render.ThemeError as exc:
+    except ThemeError as exc:
         return SiteOutcome(site.slug, (str(site.error(("theme",), str(exc))),))
     except BuildFailed as exc:
         return SiteOutcome(site.slug, tuple(exc.errors))
@@ -184,7 +185,7 @@ def render_shared(changed: list[str], stores: list[tuple[str, str, int]], theme_
 
 def render_directory(writer: UnitWriter, stores: list[StoreLink], themes_dir: Path,
                      options: BuildOptions) -> int:
-    theme = render.load_theme("default", themes_dir)
+    theme = load_theme("default", themes_dir)
     writer.write("index.html", page(theme, "directory.html", 0, theme_assets("default", themes_dir),
                                     options, stores=stores))
     return 1
@@ -195,7 +196,7 @@ def render_reference(writer: UnitWriter, themes_dir: Path, options: BuildOptions
     from . import reference_pages
     from .reference import load_reference
 
-    theme = render.load_theme("default", themes_dir)
+    theme = load_theme("default", themes_dir)
     assets = theme_assets("default", themes_dir)
     ref = load_reference()
     pages = reference_pages.table_pages(ref)
@@ -222,7 +223,7 @@ def write_static(writer: UnitWriter, theme_names: list[str], themes_dir: Path) -
 
 def reset() -> None:
     """Forget themes and assets read by an earlier build in this process: files change."""
-    render.load_theme.cache_clear()
+    load_theme.cache_clear()
     theme_assets.cache_clear()
     customer_fields.cache_clear()
     theme_problem.cache_clear()
@@ -242,7 +243,7 @@ def theme_problem(theme_name: str, themes_dir: Path) -> str | None:
     if outside := theme_problems(theme_name, themes_dir):  # symlinks leaving themes/
         return "; ".join(outside)
     try:
-        render.load_theme(theme_name, themes_dir)
-    except render.ThemeError as exc:
+        load_theme(theme_name, themes_dir)
+    except ThemeError as exc:
         return str(exc)
     return None
