@@ -267,6 +267,7 @@ def key_path(path: tuple[str | int, ...]) -> str:
 
 
 def display_path(path: Path) -> str:
+    """The path relative to the working folder when it is inside it, as given if not."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
@@ -275,10 +276,10 @@ def display_path(path: Path) -> str:
 
 def load_site(path: Path) -> Site | list[ConfigError]:
     """Read and validate one merchant file; every problem found, or the site."""
-    shown = display_path(path)
 
     def error(mark: Mark, where: tuple[str | int, ...], message: str) -> ConfigError:
-        return ConfigError(shown, mark.line, mark.column, key_path(where), message)
+        # The path as shown is worked out for an error only: a valid file needs none.
+        return ConfigError(display_path(path), mark.line, mark.column, key_path(where), message)
 
     slug = path.stem
     if SLUG_RE.fullmatch(slug) is None:
