@@ -44,17 +44,22 @@ def digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
-def _files_digest(paths: list[Path], root: Path) -> str:
-    return digest(*(f"{p.relative_to(root)}\0".encode() + p.read_bytes() for p in sorted(paths)))
+def _files_digest(files: dict[str, Path]) -> str:
+    """Each file's name and bytes, in the order of the names."""
+    return digest(*(f"{name}\0".encode() + path.read_bytes()
+                    for name, path in sorted(files.items())))
 
 
 def generator_fingerprint() -> str:
-    return _files_digest([GENERATOR_DIR / name for name in RENDERING_CODE], GENERATOR_DIR)
+    return _files_digest({name: GENERATOR_DIR / name for name in RENDERING_CODE})
 
 
 def reference_fingerprint() -> str:
-    data = reference.DATA_DIR
-    return _files_digest([p for p in data.iterdir() if p.is_file()], data)
+    return _files_digest({p.name: p for p in reference.DATA_DIR.iterdir() if p.is_file()})
+
+
+def static_fingerprint(theme: Theme) -> str:
+    return _files_digest(theme.static_files())
 
 
 def theme_fingerprint(theme: Theme, entry_templates: tuple[str, ...]) -> str:
@@ -79,15 +84,9 @@ def theme_fingerprint(theme: Theme, entry_templates: tuple[str, ...]) -> str:
             reached = env.list_templates()
         todo.extend(r for r in reached if r is not None)
     parts = [f"T{name}\0".encode() + seen[name] for name in sorted(seen)]
-    parts += [f"S{name}\0".encode() + path.read_bytes()
-              for name, path in sorted(theme.static_files().items())]
+    parts.append(static_fingerprint(theme))
     parts += [f"C{folder.name}" for folder in theme.folders]
     return digest(*parts)
-
-
-def static_fingerprint(theme: Theme) -> str:
-    return digest(*(f"{name}\0".encode() + path.read_bytes()
-                    for name, path in sorted(theme.static_files().items())))
 
 
 @dataclass
