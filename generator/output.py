@@ -133,18 +133,9 @@ class Stager:
 
     def _remove_stale_staging(self) -> None:
         for stale in self.parent.glob(self._prefix() + "*"):
-            if stale.is_dir() and not stale.is_symlink():
-                fd = _lock(stale)
-                if fd is not None:  # nobody builds in it any more
-                    shutil.rmtree(stale, ignore_errors=True)
-                    os.close(fd)
-            else:  # a manifest staged by a build killed before its journal was written
-                owner = stale.with_name(stale.name.split(".extra", 1)[0])
-                fd = _lock(owner) if owner.is_dir() else None
-                if not owner.is_dir() or fd is not None:
-                    stale.unlink(missing_ok=True)
-                if fd is not None:
-                    os.close(fd)
+            if stale.is_dir() and not stale.is_symlink() and (fd := _lock(stale)) is not None:
+                shutil.rmtree(stale, ignore_errors=True)  # nobody builds in it any more
+                os.close(fd)
 
     def add_counts(self, written: int, kept: int) -> None:
         """Files a `UnitWriter` (in a worker or here) wrote into this staging folder."""
@@ -157,7 +148,7 @@ class Stager:
         units = sorted(p.name for p in self.root.iterdir())
         extras = []
         for i, (path, data) in enumerate(sorted((extra or {}).items())):
-            staged = self.root.parent / f"{self.root.name}.extra{i}"
+            staged = self.root / f".extra{i}"  # not a unit: listed before it is written
             staged.write_bytes(data)
             extras.append([str(staged), str(path)])
         plan = {"staging": str(self.root), "out": str(self.out_dir), "units": units,
