@@ -4,7 +4,9 @@
     python bench/run.py --sizes 1000 --runs 5
 
 Each figure is the median over runs of the README's own command, `python build.py
-build --sites ... --out ...`, as a whole process (interpreter start included). Peak RSS
+build --sites ... --out ...`, as a whole process (interpreter start included), except
+"serve": one changed merchant rebuilt and published by a process that has built before,
+as a running `kspay-pages serve` does. Peak RSS
 is the largest single process: the build, its renderer helper or one of its workers
 (the kernel's figure for the build and the children it waited for). Merchants come from
 bench/synth.py (seeded), each with two products and both app variants: 7 pages per
@@ -51,6 +53,36 @@ def run_build(sites: Path, out: Path) -> tuple[float, int, int]:
     return seconds, int(found.group(1) or 0), usage.ru_maxrss
 
 
+# A running `serve`: the process has built once and imported everything; the figure is
+# the rebuild after one merchant file changed, until its pages are published.
+SERVE = """
+import sys, time
+from pathlib import Path
+from generator import pipeline
+sites, out, target, runs = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+pipeline.build(sites, out)
+original = target.read_text(encoding="utf-8")
+times = []
+for run in range(runs):
+    target.write_text(original.replace("산지에서", f"산지에서 serve {run}"), encoding="utf-8")
+    started = time.perf_counter()
+    report = pipeline.build(sites, out)
+    times.append(time.perf_counter() - started)
+    assert report.pages == 7, report
+target.write_text(original, encoding="utf-8")
+pipeline.build(sites, out)
+print(" ".join(map(str, times)))
+"""
+
+
+def serve_rebuilds(sites: Path, out: Path, target: Path, runs: int) -> list[float]:
+    done = subprocess.run([sys.executable, "-c", SERVE, str(sites), str(out), str(target),
+                           str(runs)], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"serve rebuild failed:\n{done.stderr}")
+    return [float(t) for t in done.stdout.split()]
+
+
 def settle() -> None:
     """Let the disk write back what the full builds wrote (gigabytes at 10,000
     merchants) before the incremental builds are timed: writeback on this disk stalls
@@ -93,10 +125,11 @@ def measure(count: int, runs: int, work: Path) -> dict[str, float]:
         assert rendered == 7, rendered  # that merchant's pages; the directory is unchanged
         change.append(seconds)
     target.write_text(original, encoding="utf-8")
+    serve = serve_rebuilds(sites, out, target, runs)
     full_s = statistics.median(full)
     return {"merchants": count, "pages": pages, "full_s": full_s, "pages_per_s": pages / full_s,
             "noop_s": statistics.median(noop), "one_change_s": statistics.median(change),
-            "peak_rss_mb": max(peaks) / 1024}
+            "serve_s": statistics.median(serve), "peak_rss_mb": max(peaks) / 1024}
 
 
 def calibration() -> float:
@@ -117,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     before = calibration()
     print(f"{'merchants':>9} {'pages':>7} {'full s':>7} {'pages/s':>8} {'no-op s':>8} "
-          f"{'1-change s':>10} {'peak MB':>8}")
+          f"{'1-change s':>10} {'serve s':>8} {'peak MB':>8}")
     for count in args.sizes:  # outputs of an earlier, interrupted run must not be timed
         if any(p.name != "sites" for p in (args.work / f"n{count}").glob("*")):
             clear_outputs(args.work / f"n{count}")
@@ -125,7 +158,8 @@ def main() -> None:
     for count in args.sizes:
         r = measure(count, args.runs, args.work)
         print(f"{r['merchants']:>9,} {r['pages']:>7,} {r['full_s']:>7.2f} {r['pages_per_s']:>8,.0f} "
-              f"{r['noop_s']:>8.3f} {r['one_change_s']:>10.3f} {r['peak_rss_mb']:>8.1f}", flush=True)
+              f"{r['noop_s']:>8.3f} {r['one_change_s']:>10.3f} {r['serve_s']:>8.3f} "
+              f"{r['peak_rss_mb']:>8.1f}", flush=True)
     for count in args.sizes:
         clear_outputs(args.work / f"n{count}")
     print(f"calibration: a 10,000,000-step Python loop took {before:.2f} s before the runs "

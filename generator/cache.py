@@ -23,7 +23,7 @@ from . import reference
 from .output import sidecar
 from .theme import Theme
 
-VERSION = 5
+VERSION = 6
 GENERATOR_DIR = Path(__file__).resolve().parent
 # The modules that turn merchant files, themes and reference data into bytes; not the
 # command line, the build's plumbing, the dev server or the payments service.
@@ -130,11 +130,16 @@ class Manifest:
             data = json.loads(cls.path_for(out_dir).read_bytes())
             if data.pop("version") != VERSION:
                 return cls()
-            sites = {slug: SiteEntry(**row) for slug, row in data.pop("sites").items()}
+            sites = {slug: SiteEntry(*row) for slug, row in data.pop("sites").items()}
             return cls(sites=sites, **data)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"version": VERSION, **dataclasses.asdict(self)},
+        # A site is a row of its fields' values (in SiteEntry's order), not a mapping
+        # that repeats the field names 10,000 times; vars(), not dataclasses.asdict,
+        # whose deep copy is for nested values (these are str and int).
+        data = {**vars(self), "sites": {slug: list(vars(e).values())
+                                        for slug, e in self.sites.items()}}
+        return json.dumps({"version": VERSION, **data},
                           ensure_ascii=False, separators=(",", ":")).encode()

@@ -20,30 +20,9 @@ from .cache import digest
 from .form import customer_inputs, hidden_fields, hidden_inputs, variants
 from .markdown_safe import render_markdown
 from .output import UnitWriter
+from .pipeline import BuildFailed, BuildOptions
 from .theme import Asset, Theme, ThemeError, load_theme
 from .theme import assets as hashed_assets
-
-
-class BuildFailed(Exception):
-    def __init__(self, errors: list) -> None:
-        super().__init__(f"{len(errors)} error(s)")
-        self.errors = [str(e) for e in errors]
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """How the dev server changes a build; the defaults are the site as published."""
-
-    form_action: str | None = None  # every order form posts here (the local sandbox window)
-    reply_url: str | None = None  # replaces every reply_url (the dev server's payments service)
-    live_reload: str | None = None  # src of the dev server's reload script
-
-    def product_reply(self, site_slug: str, configured: str, product_slug: str) -> str:
-        """sndReply as the order page starts it: the merchant and product on its query."""
-        return kspay.reply_for_product(self.reply_url or configured, site_slug, product_slug)
-
-
-PUBLISHED = BuildOptions()
 
 
 @dataclass(frozen=True)

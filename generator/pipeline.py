@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pages
+from . import kspay
 from .cache import (
     DIRECTORY_TEMPLATES,
     REFERENCE_TEMPLATES,
@@ -29,7 +29,6 @@ from .cache import (
 )
 from .output import Stager, finish_interrupted_commit
 from .theme import THEMES_DIR, ThemeError, load_theme
-from .pages import PUBLISHED, BuildFailed, BuildOptions
 
 __all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
 
@@ -37,6 +36,28 @@ SITE_SUFFIXES = (".yaml", ".yml")
 RESERVED = ("static", "reference")  # the generator's own folders in the output
 PARALLEL_FROM = 48  # fewer changed sites than this render in-process
 CHUNK = 40  # sites per task sent to a worker
+
+
+class BuildFailed(Exception):
+    def __init__(self, errors: list) -> None:
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = [str(e) for e in errors]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How the dev server changes a build; the defaults are the site as published."""
+
+    form_action: str | None = None  # every order form posts here (the local sandbox window)
+    reply_url: str | None = None  # replaces every reply_url (the dev server's payments service)
+    live_reload: str | None = None  # src of the dev server's reload script
+
+    def product_reply(self, site_slug: str, configured: str, product_slug: str) -> str:
+        """sndReply as the order page starts it: the merchant and product on its query."""
+        return kspay.reply_for_product(self.reply_url or configured, site_slug, product_slug)
+
+
+PUBLISHED = BuildOptions()
 
 
 @dataclass(frozen=True)
@@ -72,6 +93,8 @@ def site_files(paths: list[Path]) -> list[Path]:
 
 def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
     """Validate merchant files without writing anything; every error, in order."""
+    from . import pages  # validation: pydantic, only where a file is read
+
     files = site_files(paths)
     pages.reset()
     problems = _name_problems(files)
@@ -86,13 +109,14 @@ def _name_problems(files: list[Path]) -> list[str]:
     problems = []
     first: dict[str, str] = {}
     for path in files:
-        if path.stem in RESERVED:
-            problems.append(f"{path}:1:1: the name {path.stem!r} is the generator's own "
+        slug = path.stem
+        if slug in RESERVED:
+            problems.append(f"{path}:1:1: the name {slug!r} is the generator's own "
                             f"folder in the output; rename the file")
-        elif path.stem in first:
-            problems.append(f"{path}:1:1: {first[path.stem]} and {path.name} would both be "
-                            f"published at /{path.stem}/; keep one")
-        first.setdefault(path.stem, path.name)
+        elif slug in first:
+            problems.append(f"{path}:1:1: {first[slug]} and {path.name} would both be "
+                            f"published at /{slug}/; keep one")
+        first.setdefault(slug, path.name)
     return problems
 
 
@@ -154,7 +178,7 @@ def make_plan(files: list[Path], out: Path, themes_dir: Path, options: BuildOpti
     generator, options_key = generator_fingerprint(), repr(options)
     if (old.generator, old.options) != (generator, options_key):
         old = Manifest()
-    pages.reset()  # themes are read afresh by each build
+    load_theme.cache_clear()  # themes are read afresh by each build
 
     @functools.cache
     def site_theme(name: str) -> str:
@@ -176,8 +200,9 @@ def _unchanged_sites(files: list[Path], old: Manifest, site_theme: Callable[[str
     current: dict[str, SiteEntry] = {}
     stats: dict[str, tuple[int, int]] = {}
     for path in files:
+        slug = path.stem
         stat = os.stat(path)
-        entry = old.sites.get(path.stem)
+        entry = old.sites.get(slug)
         if entry is not None and entry.source == path.name:
             if (stat.st_mtime_ns, stat.st_size) != (entry.mtime_ns, entry.size):
                 if stat.st_size == entry.size and digest(path.read_bytes()) == entry.digest:
@@ -185,10 +210,10 @@ def _unchanged_sites(files: list[Path], old: Manifest, site_theme: Callable[[str
                 else:
                     entry = None
             if entry is not None and site_theme(entry.theme) == old.themes.get(entry.theme):
-                current[path.stem] = entry
+                current[slug] = entry
                 continue
         todo.append(path)
-        stats[path.stem] = (stat.st_mtime_ns, stat.st_size)
+        stats[slug] = (stat.st_mtime_ns, stat.st_size)
     return todo, current, stats
 
 
@@ -246,6 +271,9 @@ def render_shared_units(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
                if old.units.get(unit) != fingerprint]
     if not changed:
         return 0
+    from . import pages
+
+    pages.reset()  # themes and assets are read afresh by each build
     stores = _store_list(new) if "index.html" in changed else []
     rendered, written, kept = pages.render_shared(changed, stores, in_use, stage.root, out,
                                                   themes_dir, options)
@@ -266,6 +294,9 @@ def _site_outcomes(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: P
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
+    from . import pages
+
+    pages.reset()  # themes and assets are read afresh by each build
     workers = jobs or os.cpu_count() or 1
     if workers == 1 or len(todo) < PARALLEL_FROM:
         outcomes, written, kept = pages.build_sites(todo, stage.root, out_dir, themes_dir,
