@@ -17,8 +17,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the renderer checks themes here without importing PyYAML
-    from .yamlload import Document, Mark
+if TYPE_CHECKING:
+    from .yamlload import Document, Mark  # noqa: F401 - Mark: the Found alias below
 
 SECRET_WHY = "looks like a secret; a site config is published, keep secrets on your server"
 # Matched against a key lower-cased, with - and spaces read as _.

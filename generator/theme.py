@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -51,41 +50,6 @@ class Theme:
         return files
 
 
-class _TemplateCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept between builds: a build that renders one merchant loads
-    them instead of compiling them. Jinja checks each entry against
-    the template's source and the Python version; a file it cannot read or write is
-    only compiled again."""
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except OSError:
-            pass
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
-
-
-@functools.cache
-def template_cache() -> jinja2.BytecodeCache | None:
-    """The cache folder: $KSPAY_CACHE_DIR, else $XDG_CACHE_HOME/kspay-pages or
-    ~/.cache/kspay-pages, one subfolder per version of this file and of jinja2 (the
-    environment's options are set here, and compiled code depends on them)."""
-    base = os.environ.get("KSPAY_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kspay-pages")
-    signature = hashlib.sha256(Path(__file__).read_bytes() + jinja2.__version__.encode())
-    folder = os.path.join(base, f"templates-{signature.hexdigest()[:16]}")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    return _TemplateCache(folder)
-
-
 def theme_chain(name: str, themes_dir: Path = THEMES_DIR) -> list[Path]:
     """The theme's folder, then those of the themes it extends (`extends:` in theme.yaml)."""
     folders: list[Path] = []
@@ -115,7 +79,6 @@ def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
         keep_trailing_newline=True,
         auto_reload=False,  # a build reads each template once; `pages.reset` starts afresh
         cache_size=-1,
-        bytecode_cache=template_cache(),
     )
     env.filters["won"] = lambda amount: f"{amount:,}원"
     env.filters["tojson_compact"] = lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"))

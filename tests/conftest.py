@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,6 @@ from bs4 import BeautifulSoup
 
 from generator import pipeline
 
-# Compiled templates go to a folder of this test run, not to the user's ~/.cache.
-os.environ.setdefault("KSPAY_CACHE_DIR", tempfile.mkdtemp(prefix="kspay-test-cache-"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SITES = ROOT / "sites"

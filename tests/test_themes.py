@@ -92,35 +92,3 @@ def test_a_theme_that_shows_the_variant_gets_each_pages_own(tmp_path: Path, them
     seen = [(soup(pages / name).find("p", class_="app").text,
              form_values(soup(pages / name))["sndRtApp"]) for name in VARIANT_PAGES]
     assert seen == [("모바일 웹", ""), ("Android 앱", "android"), ("iOS 앱", "shop://pay")]
-
-
-def test_compiled_templates_are_reused_and_never_stale(tmp_path: Path, themes: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """A second process loads the default theme's compiled templates from the cache; an
-    edited template is compiled again, not taken from it."""
-    import subprocess
-    import sys
-
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("KSPAY_CACHE_DIR", str(cache))
-    sites = tmp_path / "sites"
-    sites.mkdir()
-    (sites / "shop.yaml").write_text(VALID, encoding="utf-8")
-    script = ("import sys; from pathlib import Path; from generator import pipeline; "
-              "pipeline.build(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))")
-
-    def build(out: str) -> str:
-        subprocess.run([sys.executable, "-c", script, str(sites), str(tmp_path / out), str(themes)],
-                       check=True, cwd=ROOT)
-        return (tmp_path / out / "shop" / "carrot-10kg" / "index.html").read_text(encoding="utf-8")
-
-    first = build("one")
-    cached = sorted(p.name for p in cache.glob("templates-*/*.cache"))
-    assert len(cached) >= 3  # store.html, order.html, base.html, ...
-    mtimes = {p: p.stat().st_mtime_ns for p in cache.glob("templates-*/*.cache")}
-    assert build("two") == first
-    assert {p: p.stat().st_mtime_ns for p in cache.glob("templates-*/*.cache")} == mtimes
-    order = themes / "default" / "templates" / "order.html"
-    order.write_text(order.read_text(encoding="utf-8").replace("<h1>", '<h1 class="edited">'),
-                     encoding="utf-8")
-    assert build("three") == first.replace("<h1>", '<h1 class="edited">')

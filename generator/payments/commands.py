@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from .notify import NotifySecretError
-from .store import KST, Payment, PaymentStore, StoreError
+from .store import Payment, PaymentStore, StoreError
 
 EXPORT_FIELDS = (
     "order_number", "state", "paid", "site", "product", "product_name", "store_id",

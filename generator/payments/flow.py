@@ -107,7 +107,7 @@ class Payments:
                          offer.product_name, offer.store_id, self.recv_post_for(offer),
                          offer.amount, echo)
         state = CANCELLED if cancelled else PENDING
-        detail = (f"reCnclType=1: the customer closed the window" if cancelled
+        detail = ("reCnclType=1: the customer closed the window" if cancelled
                   else f"reCommConId {conn_id}; expected {offer.amount} won")
         payment, first = self.store.open_payment(new, state, detail,
                                                  self.notify_url(offer.site))
