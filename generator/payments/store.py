@@ -44,9 +44,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-SCHEMA_VERSION = 1
-KST = timezone(timedelta(hours=9))
-
 from .states import (  # noqa: F401 - the store's callers read the states here too
     APPROVED,
     CANCELLED,
@@ -59,6 +56,10 @@ from .states import (  # noqa: F401 - the store's callers read the states here t
     REFUSED,
     STATES,
 )
+
+SCHEMA_VERSION = 1
+KST = timezone(timedelta(hours=9))
+
 
 metadata = MetaData()
 
