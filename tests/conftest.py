@@ -12,7 +12,9 @@ from generator import pipeline
 
 
 ROOT = Path(__file__).resolve().parents[1]
-SITES = ROOT / "sites"
+# The example merchants as the tests know them: a copy, so that what a merchant keeps in
+# sites/ (a file of their own, an edited example) never changes what the tests see.
+SITES = ROOT / "tests" / "fixtures" / "sites"
 
 # The smallest valid merchant file; tests add or change one thing at a time.
 VALID = """\

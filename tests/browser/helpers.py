@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from bs4 import BeautifulSoup
 
-SITES = Path(__file__).resolve().parents[2] / "sites"
+SITES = Path(__file__).resolve().parents[1] / "fixtures" / "sites"  # as conftest.SITES
 CUSTOMER_FIELDS = ("sndOrdername", "sndEmail", "sndMobile")
 # application/x-www-form-urlencoded bytes that a browser leaves as they are (WHATWG URL).
 _URLENCODED_SAFE = frozenset(b"*-._0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
