@@ -326,6 +326,7 @@ def customer_rules() -> dict[str, object]:
             "randomDigits": ORDER_RANDOM_DIGITS,
         },
         "virtualAccountCloses": VIRTUAL_ACCOUNT_CLOSES,
+        "replyOrder": REPLY_ORDER,
     }
 
 
@@ -417,10 +418,10 @@ def reply_for_product(reply_url: str, site_slug: str, product_slug: str) -> str:
 REPLY_SITE, REPLY_PRODUCT, REPLY_ORDER = "site", "product", "ordno"
 # What KSPay posts to sndReply (KSNET's web-host samples): nothing else is taken.
 RESULT_POST_FIELDS = ("reCommConId", "reCommType", "reHash", "reCnclType")
-RESULT_ECHO_PATTERN = "ECH[A-Za-z0-9_]{1,30}"
 # reCommConId: KSNET's key of the payment. Its format is not documented; this admits
 # every id the samples show and nothing that needs escaping in a URL or a page.
-CONN_ID_PATTERN = "[A-Za-z0-9_.-]{1,64}"
+CONN_ID_MAX = 64
+CONN_ID_PATTERN = f"[A-Za-z0-9_.-]{{1,{CONN_ID_MAX}}}"
 RESULT_CANCELLED = "1"  # reCnclType: the customer closed the window
 RESULT_POST_MAX_BYTES = 64 * 1024
 # sndActionType: 1 completes the payment and returns its result (repeatable until 3),

@@ -109,8 +109,7 @@ class Payments:
         state = CANCELLED if cancelled else PENDING
         detail = ("reCnclType=1: the customer closed the window" if cancelled
                   else f"reCommConId {conn_id}; expected {offer.amount} won")
-        payment, first = self.store.open_payment(new, state, detail,
-                                                 self.notify_url(offer.site))
+        payment, first = self.store.open_payment(new, state, detail, offer.config.notify_url)
         if first:
             return self.complete(payment) if payment.state == PENDING else payment
         return self.retry(payment, conn_id)

@@ -13,6 +13,7 @@ Run it with `kspay-pages payments serve`, or under your own gunicorn:
 
 from __future__ import annotations
 
+import collections
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -24,7 +25,7 @@ from ..theme import THEMES_DIR
 from .catalog import Catalog
 from .flow import Payments
 from .notify import Notifier, notify_secret
-from .pages import STATIC_PREFIX, ResultPages
+from .pages import CSP, STATIC_PREFIX, ResultPages
 from .recv_post import DEFAULT_TIMEOUT
 from .states import DEFAULT_DB
 from .store import PaymentStore, StoreError
@@ -34,7 +35,8 @@ HEALTH_PATH = "/kspay/health"
 
 StartResponse = Callable[..., object]
 _CONN_ID = re.compile(kspay.CONN_ID_PATTERN)
-_ECHO = re.compile(kspay.RESULT_ECHO_PATTERN)
+# The order pages send only the echo fields the merchant's file names: the same rule.
+_ECHO = re.compile(kspay.ECHO_NAME_PATTERN)
 
 
 class BadRequest(Exception):
@@ -84,7 +86,7 @@ def parse_post(body: bytes) -> tuple[str, bool, dict[str, str]]:
     if unknown:
         raise BadRequest("400 Bad Request", f"unknown fields: {', '.join(unknown)}",
                          "알 수 없는 항목이 있습니다.")
-    twice = sorted({n for n in names if names.count(n) > 1})
+    twice = sorted(n for n, times in collections.Counter(names).items() if times > 1)
     if twice:
         raise BadRequest("400 Bad Request", f"fields posted twice: {', '.join(twice)}",
                          "같은 항목이 두 번 있습니다.")
@@ -185,10 +187,9 @@ def _send(start_response: StartResponse, status: str, body: bytes, content_type:
           cache: str = "no-store", extra: list[tuple[str, str]] | None = None) -> list[bytes]:
     headers = [("Content-Type", content_type), ("Content-Length", str(len(body))),
                ("Cache-Control", cache), ("X-Content-Type-Options", "nosniff"),
-               ("Referrer-Policy", "no-referrer"), ("Content-Security-Policy",
-                                                    "default-src 'none'; style-src 'self'; "
-                                                    "img-src 'self'; base-uri 'none'; "
-                                                    "form-action 'none'; frame-ancestors 'none'"),
+               ("Referrer-Policy", "no-referrer"),
+               # The page's own policy, and frame-ancestors, which works only as a header.
+               ("Content-Security-Policy", f"{CSP}; frame-ancestors 'none'"),
                *(extra or [])]
     start_response(status, headers)
     return [body]

@@ -35,6 +35,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     create_engine,
+    func,
     event,
     insert,
     inspect,
@@ -44,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from .. import kspay
 from .states import (  # noqa: F401 - the store's callers read the states here too
     APPROVED,
     CANCELLED,
@@ -61,6 +63,10 @@ SCHEMA_VERSION = 1
 KST = timezone(timedelta(hours=9))
 
 
+def _bytes(field: str) -> int:
+    return kspay.FIELD_BY_NAME[field].max_bytes or 0
+
+
 metadata = MetaData()
 
 meta = Table(
@@ -72,12 +78,12 @@ meta = Table(
 payments = Table(
     "kspay_payments", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("order_number", String(30), nullable=False, unique=True),
-    Column("conn_id", String(64), unique=True),  # empty on a cancel without one: NULL
+    Column("order_number", String(_bytes("sndOrdernumber")), nullable=False, unique=True),
+    Column("conn_id", String(kspay.CONN_ID_MAX), unique=True),  # a cancel without one: NULL
     Column("site", String(100), nullable=False),
     Column("product", String(100), nullable=False),
     Column("product_name", Text, nullable=False),
-    Column("store_id", String(10), nullable=False),
+    Column("store_id", String(_bytes("sndStoreid")), nullable=False),
     Column("recv_post", Text, nullable=False),  # the URL action 1 and 3 go to
     Column("expected_amount", BigInteger, nullable=False),
     Column("state", String(16), nullable=False),
@@ -523,7 +529,7 @@ class PaymentStore:
 
     def count(self) -> int:
         with self.engine.connect() as conn:
-            return len(conn.execute(select(payments.c.id)).all())
+            return conn.execute(select(func.count()).select_from(payments)).scalar_one()
 
     # --- the notify outbox ------------------------------------------------------------
 
