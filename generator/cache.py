@@ -10,11 +10,12 @@ shape means "no manifest", and everything is rendered again.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 from jinja2 import meta
@@ -62,6 +63,22 @@ def static_fingerprint(theme: Theme) -> str:
     return _files_digest(theme.static_files())
 
 
+def _referenced(env: jinja2.Environment, source: str) -> list[str | None]:
+    """The template names a template's source refers to (None: one named at render
+    time), remembered by source: the dev server fingerprints the same themes each build.
+    Every theme's environment parses alike (`theme.py` makes them all the same way)."""
+    if (found := _REFERENCES.get(source)) is None:
+        try:
+            found = list(meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateSyntaxError:  # rendering reports it; its text is the input
+            found = []
+        _REFERENCES[source] = found
+    return found
+
+
+_REFERENCES: dict[str, list[str | None]] = {}
+
+
 def theme_fingerprint(theme: Theme, entry_templates: tuple[str, ...]) -> str:
     """The templates reached from `entry_templates` (extends, include, import, as jinja2
     finds them), every static file of the chain and the chain itself."""
@@ -74,11 +91,9 @@ def theme_fingerprint(theme: Theme, entry_templates: tuple[str, ...]) -> str:
             continue
         try:
             source = env.loader.get_source(env, name)[0]
-            reached = list(meta.find_referenced_templates(env.parse(source)))
         except jinja2.TemplateNotFound:
-            source, reached = "<missing>", []
-        except jinja2.TemplateSyntaxError:  # rendering reports it; its text is the input
-            reached = []
+            source = "<missing>"
+        reached = _referenced(env, source)
         seen[name] = source.encode()
         if None in reached:  # a template named at render time: it may be any of them
             reached = env.list_templates()
@@ -89,9 +104,9 @@ def theme_fingerprint(theme: Theme, entry_templates: tuple[str, ...]) -> str:
     return digest(*parts)
 
 
-@dataclass
-class SiteEntry:
-    """A published site folder: built from this YAML with `Manifest.themes[theme]`."""
+class SiteEntry(NamedTuple):
+    """A published site folder: built from this YAML with `Manifest.themes[theme]`.
+    In the manifest file it is a row of its values, in this order."""
 
     source: str
     mtime_ns: int
@@ -100,9 +115,6 @@ class SiteEntry:
     theme: str
     name: str  # store name, for the directory page
     products: int
-
-    def touched(self, mtime_ns: int) -> SiteEntry:
-        return dataclasses.replace(self, mtime_ns=mtime_ns)
 
 
 @dataclass
@@ -124,22 +136,33 @@ class Manifest:
     @classmethod
     def load(cls, out_dir: Path) -> Manifest:
         """The manifest of the published site; empty when there is none to trust."""
-        if not out_dir.is_dir():
-            return cls()
+        path = cls.path_for(out_dir)
         try:
-            data = json.loads(cls.path_for(out_dir).read_bytes())
+            if not out_dir.is_dir():
+                return cls()
+            stat = os.stat(path)
+            on_disk = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            if (kept := _PUBLISHED_BY_US.get(path)) and kept[0] == on_disk:
+                return kept[1]
+            data = json.loads(path.read_bytes())
             if data.pop("version") != VERSION:
                 return cls()
-            sites = {slug: SiteEntry(*row) for slug, row in data.pop("sites").items()}
+            sites = {slug: SiteEntry._make(row) for slug, row in data.pop("sites").items()}
             return cls(sites=sites, **data)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()
 
     def to_bytes(self) -> bytes:
-        # A site is a row of its fields' values (in SiteEntry's order), not a mapping
-        # that repeats the field names 10,000 times; vars(), not dataclasses.asdict,
-        # whose deep copy is for nested values (these are str and int).
-        data = {**vars(self), "sites": {slug: list(vars(e).values())
-                                        for slug, e in self.sites.items()}}
-        return json.dumps({"version": VERSION, **data},
+        return json.dumps({"version": VERSION, **vars(self)},
                           ensure_ascii=False, separators=(",", ":")).encode()
+
+    def published(self, out_dir: Path) -> None:
+        """This manifest is now the one beside `out_dir`: a later build in this process
+        (the dev server's) uses it as it is instead of reading the file back, for as long
+        as the file is the one written (same inode, mtime and size)."""
+        stat = os.stat(self.path_for(out_dir))
+        _PUBLISHED_BY_US[self.path_for(out_dir)] = (
+            (stat.st_ino, stat.st_mtime_ns, stat.st_size), self)
+
+
+_PUBLISHED_BY_US: dict[Path, tuple[tuple[int, int, int], Manifest]] = {}

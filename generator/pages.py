@@ -8,7 +8,6 @@ process.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from .form import customer_inputs, hidden_fields, hidden_inputs, variants
 from .markdown_safe import render_markdown
 from .output import UnitWriter
 from .pipeline import BuildFailed, BuildOptions
-from .theme import Asset, Theme, ThemeError, load_theme
+from .theme import Asset, Theme, ThemeError, kept_with_themes, load_theme
 from .theme import assets as hashed_assets
 
 
@@ -36,7 +35,7 @@ class SiteOutcome:
     pages: int = 0
 
 
-@functools.cache
+@kept_with_themes
 def theme_assets(theme_name: str, themes_dir: Path) -> dict[str, Asset]:
     return hashed_assets(load_theme(theme_name, themes_dir))
 
@@ -200,21 +199,13 @@ def write_static(writer: UnitWriter, theme_names: list[str], themes_dir: Path) -
                 written.add(asset.path)
 
 
-def reset() -> None:
-    """Forget themes and assets read by an earlier build in this process: files change."""
-    load_theme.cache_clear()
-    theme_assets.cache_clear()
-    customer_fields.cache_clear()
-    theme_problem.cache_clear()
-
-
-@functools.cache
+@kept_with_themes
 def customer_fields(theme: Theme) -> Markup:
     """The customer's inputs, identical on every order page of a theme: rendered once."""
     return Markup(theme.render("_customer_fields.html", inputs=customer_inputs()))
 
 
-@functools.cache
+@kept_with_themes
 def theme_problem(theme_name: str, themes_dir: Path) -> str | None:
     """Why a site cannot use this theme; asked once per theme and build, not per site."""
     from .safety import theme_problems

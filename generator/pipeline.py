@@ -28,7 +28,7 @@ from .cache import (
     theme_fingerprint,
 )
 from .output import Stager, finish_interrupted_commit
-from .theme import THEMES_DIR, ThemeError, load_theme
+from .theme import THEMES_DIR, ThemeError, forget_changed_themes, forget_themes, load_theme
 
 __all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
 
@@ -78,17 +78,22 @@ class Report:
                        f"{self.kept} unchanged, {self.removed} removed")
 
 
-def folder_files(folder: Path) -> list[Path]:
-    """A folder's merchant files (*.yaml, *.yml), sorted by name."""
-    return [folder / name for name in sorted(os.listdir(folder)) if name.endswith(SITE_SUFFIXES)]
+def folder_files(folder: Path) -> list[str]:
+    """The names of a folder's merchant files (*.yaml, *.yml), sorted."""
+    return sorted(name for name in os.listdir(folder) if name.endswith(SITE_SUFFIXES))
 
 
 def site_files(paths: list[Path]) -> list[Path]:
     """Merchant files named on the command line: files as given, folders' files listed."""
     found: list[Path] = []
     for path in paths:
-        found.extend(folder_files(path) if path.is_dir() else [path])
+        found.extend([path / name for name in folder_files(path)] if path.is_dir() else [path])
     return found
+
+
+def slug_of(name: str) -> str:
+    """The output folder of a merchant file: its name without the suffix."""
+    return name.rpartition(".")[0] or name
 
 
 def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
@@ -96,27 +101,28 @@ def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
     from . import pages  # validation: pydantic, only where a file is read
 
     files = site_files(paths)
-    pages.reset()
-    problems = _name_problems(files)
+    forget_themes()  # read afresh
+    problems = _name_problems([(str(path), path.name) for path in files])
     for path in files:
         if isinstance(found := pages.validate(path, themes_dir), list):
             problems.extend(found)
     return problems
 
 
-def _name_problems(files: list[Path]) -> list[str]:
-    """Output paths two files would share, and names the generator keeps for itself."""
+def _name_problems(files: list[tuple[str, str]]) -> list[str]:
+    """Output paths two files would share, and names the generator keeps for itself;
+    `files` are (path as shown, file name)."""
     problems = []
     first: dict[str, str] = {}
-    for path in files:
-        slug = path.stem
+    for shown, name in files:
+        slug = slug_of(name)
         if slug in RESERVED:
-            problems.append(f"{path}:1:1: the name {slug!r} is the generator's own "
+            problems.append(f"{shown}:1:1: the name {slug!r} is the generator's own "
                             f"folder in the output; rename the file")
         elif slug in first:
-            problems.append(f"{path}:1:1: {first[slug]} and {path.name} would both be "
+            problems.append(f"{shown}:1:1: {first[slug]} and {name} would both be "
                             f"published at /{slug}/; keep one")
-        first.setdefault(slug, path.name)
+        first.setdefault(slug, name)
     return problems
 
 
@@ -132,14 +138,14 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
     finish_interrupted_commit(out)
 
     # List the merchant files; names two files would share stop the build here.
-    files = folder_files(sites_dir)
-    if not files:
+    names = folder_files(sites_dir)
+    if not names:
         raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
-    if name_problems := _name_problems(files):
+    if name_problems := _name_problems([(os.path.join(sites_dir, n), n) for n in names]):
         raise BuildFailed(name_problems)
 
     # Plan: which published units are still current, from the manifest.
-    plan = make_plan(files, out, themes_dir, options, force)
+    plan = make_plan(sites_dir, names, out, themes_dir, options, force)
 
     stage = Stager(out_dir)  # nothing is made until something is staged
     try:
@@ -151,10 +157,11 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
         if plan.rebuilt or plan.removed or plan.new != plan.old:
             stage.commit(remove=plan.removed,
                          extra={Manifest.path_for(out): plan.new.to_bytes()})
+            plan.new.published(out)
     except BaseException:
         stage.discard()
         raise
-    return Report(len(files), plan.rebuilt, rendered, stage.written, stage.kept,
+    return Report(len(names), plan.rebuilt, rendered, stage.written, stage.kept,
                   len(plan.removed), time.perf_counter() - started)
 
 
@@ -171,14 +178,14 @@ class Plan:
     rebuilt: int = 0  # units rendered so far
 
 
-def make_plan(files: list[Path], out: Path, themes_dir: Path, options: BuildOptions,
-              force: bool) -> Plan:
+def make_plan(sites_dir: Path, names: list[str], out: Path, themes_dir: Path,
+              options: BuildOptions, force: bool) -> Plan:
     """Compare the merchant files and their themes with the published manifest."""
     old = Manifest() if force else Manifest.load(out)
     generator, options_key = generator_fingerprint(), repr(options)
     if (old.generator, old.options) != (generator, options_key):
         old = Manifest()
-    load_theme.cache_clear()  # themes are read afresh by each build
+    forget_changed_themes(themes_dir)
 
     @functools.cache
     def site_theme(name: str) -> str:
@@ -187,32 +194,35 @@ def make_plan(files: list[Path], out: Path, themes_dir: Path, options: BuildOpti
         except ThemeError:  # the site's validation reports it
             return ""
 
-    todo, current, stats = _unchanged_sites(files, old, site_theme)
+    todo, current, stats = _unchanged_sites(sites_dir, names, old, site_theme)
     removed = sorted(set(old.sites) - set(current) - set(stats))
     return Plan(old, Manifest(generator, options_key, current), todo, stats, removed, site_theme)
 
 
-def _unchanged_sites(files: list[Path], old: Manifest, site_theme: Callable[[str], str]
+def _unchanged_sites(sites_dir: Path, names: list[str], old: Manifest,
+                     site_theme: Callable[[str], str]
                      ) -> tuple[list[Path], dict[str, SiteEntry], dict[str, tuple[int, int]]]:
     """Split the merchant files into those to render and the published entries still
     current; the stat of each file to render is taken now, before a worker reads it."""
     todo: list[Path] = []
     current: dict[str, SiteEntry] = {}
     stats: dict[str, tuple[int, int]] = {}
-    for path in files:
-        slug = path.stem
-        stat = os.stat(path)
+    folder = os.fspath(sites_dir)
+    for name in names:
+        slug = slug_of(name)
+        stat = os.stat(os.path.join(folder, name))
         entry = old.sites.get(slug)
-        if entry is not None and entry.source == path.name:
+        if entry is not None and entry.source == name:
             if (stat.st_mtime_ns, stat.st_size) != (entry.mtime_ns, entry.size):
-                if stat.st_size == entry.size and digest(path.read_bytes()) == entry.digest:
-                    entry = entry.touched(stat.st_mtime_ns)  # touched, not changed
+                if stat.st_size == entry.size and digest(
+                        (sites_dir / name).read_bytes()) == entry.digest:
+                    entry = entry._replace(mtime_ns=stat.st_mtime_ns)  # touched, not changed
                 else:
                     entry = None
             if entry is not None and site_theme(entry.theme) == old.themes.get(entry.theme):
                 current[slug] = entry
                 continue
-        todo.append(path)
+        todo.append(sites_dir / name)
         stats[slug] = (stat.st_mtime_ns, stat.st_size)
     return todo, current, stats
 
@@ -273,7 +283,6 @@ def render_shared_units(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
         return 0
     from . import pages
 
-    pages.reset()  # themes and assets are read afresh by each build
     stores = _store_list(new) if "index.html" in changed else []
     rendered, written, kept = pages.render_shared(changed, stores, in_use, stage.root, out,
                                                   themes_dir, options)
@@ -296,7 +305,6 @@ def _site_outcomes(todo: list[Path], stage: Stager, out_dir: Path, themes_dir: P
 
     from . import pages
 
-    pages.reset()  # themes and assets are read afresh by each build
     workers = jobs or os.cpu_count() or 1
     if workers == 1 or len(todo) < PARALLEL_FROM:
         outcomes, written, kept = pages.build_sites(todo, stage.root, out_dir, themes_dir,

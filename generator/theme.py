@@ -1,7 +1,8 @@
 """Themes: a chain of template folders, one jinja2 environment per chain, and assets.
 
 A theme is `themes/<name>/` with `templates/`, `static/` and an optional `theme.yaml`
-whose `extends:` names the theme it builds on. Environments are made once per process.
+whose `extends:` names the theme it builds on. A theme, its environment and what is made
+from it are kept by the process until a file under the themes folder changes.
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 import jinja2
 
@@ -21,8 +25,40 @@ THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 TEMPLATE_SUFFIX = ".jinja"  # a static file rendered once per build, e.g. order.js.jinja
 
 
+Function = TypeVar("Function", bound=Callable)
+_KEPT: list = []  # every cache of what is made from themes
+_READ_FROM: dict[Path, list[tuple[str, int, int]]] = {}  # themes folder -> its files then
+
+
 class ThemeError(Exception):
     pass
+
+
+def kept_with_themes(function: Function) -> Function:
+    """`functools.cache`, forgotten together with the themes (`forget_themes`)."""
+    cached = functools.cache(function)
+    _KEPT.append(cached)
+    return cached  # type: ignore[return-value]
+
+
+def forget_themes() -> None:
+    for cached in _KEPT:
+        cached.cache_clear()
+    _READ_FROM.clear()
+
+
+def forget_changed_themes(themes_dir: Path) -> None:
+    """Forget the themes this process read, and all made from them, when any file under
+    `themes_dir` changed (name, mtime or size) since a build last looked; a long-running
+    process (the dev server) renders with the templates it compiled before otherwise."""
+    found = []
+    for folder, _, names in os.walk(themes_dir):
+        for name in names:
+            stat = os.lstat(path := os.path.join(folder, name))
+            found.append((path, stat.st_mtime_ns, stat.st_size))
+    if _READ_FROM.get(themes_dir) != found:
+        forget_themes()
+        _READ_FROM[themes_dir] = found
 
 
 @dataclass(frozen=True)
@@ -67,7 +103,7 @@ def theme_chain(name: str, themes_dir: Path = THEMES_DIR) -> list[Path]:
     return folders
 
 
-@functools.cache
+@kept_with_themes
 def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
     folders = theme_chain(name, themes_dir)
     env = jinja2.Environment(
@@ -77,7 +113,7 @@ def load_theme(name: str, themes_dir: Path = THEMES_DIR) -> Theme:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        auto_reload=False,  # a build reads each template once; `pages.reset` starts afresh
+        auto_reload=False,  # `forget_changed_themes` starts afresh when files change
         cache_size=-1,
     )
     env.filters["won"] = lambda amount: f"{amount:,}원"

@@ -208,3 +208,18 @@ def test_a_touched_file_is_recorded_so_the_next_build_does_not_hash_it(work: tup
     pipeline.build(sites, out, themes)
     [entry] = [e for s, e in cache.Manifest.load(out.resolve()).sites.items() if s == "kspay-test"]
     assert entry.mtime_ns == path.stat().st_mtime_ns
+
+
+def test_a_template_edit_of_the_same_size_is_seen_by_the_next_build_in_this_process(
+        work: tuple[Path, Path, Path]) -> None:
+    # The dev server builds again and again in one process: what it compiled before
+    # must give way to what the files say now.
+    template = work[1] / "default" / "templates" / "order.html"
+    text = template.read_text(encoding="utf-8")
+    edited = text.replace("<h1>{{ product.name }}</h1>", "<h2>{{ product.name }}</h2>")
+    assert len(edited) == len(text) and edited != text
+    template.write_text(edited, encoding="utf-8")
+    report, diff = rebuild(work)
+    page = (work[2] / "jeju-orchard" / "hallabong-5kg" / "index.html").read_text(encoding="utf-8")
+    assert report.pages == 15
+    assert "<h2>한라봉 5kg 선물세트</h2>" in page and "<h1>" not in page
