@@ -9,8 +9,8 @@ build --sites ... --out ...`, as a whole process (interpreter start included), e
 as a running `kspay-pages serve` does. Peak RSS
 is the largest single process: the build, its renderer helper or one of its workers
 (the kernel's figure for the build and the children it waited for). Merchants come from
-bench/synth.py (seeded), each with two products and both app variants: 7 pages per
-merchant, plus 8 shared pages.
+bench/synth.py (seeded): complete stores, each with two products and both app variants,
+10 pages per merchant (synth.PAGES_PER_MERCHANT), plus 8 shared pages.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from synth import write_sites  # noqa: E402
+from synth import PAGES_PER_MERCHANT, write_sites  # noqa: E402
 
 _PAGES = re.compile(r": (?:(\d+) page\(s\) rendered|nothing changed)")
 
@@ -68,7 +68,7 @@ for run in range(runs):
     started = time.perf_counter()
     report = pipeline.build(sites, out)
     times.append(time.perf_counter() - started)
-    assert report.pages == 7, report
+    assert report.pages == int(sys.argv[5]), report
 target.write_text(original, encoding="utf-8")
 pipeline.build(sites, out)
 print(" ".join(map(str, times)))
@@ -77,7 +77,8 @@ print(" ".join(map(str, times)))
 
 def serve_rebuilds(sites: Path, out: Path, target: Path, runs: int) -> list[float]:
     done = subprocess.run([sys.executable, "-c", SERVE, str(sites), str(out), str(target),
-                           str(runs)], cwd=ROOT, capture_output=True, text=True)
+                           str(runs), str(PAGES_PER_MERCHANT)], cwd=ROOT, capture_output=True,
+                          text=True)
     if done.returncode != 0:
         raise SystemExit(f"serve rebuild failed:\n{done.stderr}")
     return [float(t) for t in done.stdout.split()]
@@ -122,7 +123,7 @@ def measure(count: int, runs: int, work: Path) -> dict[str, float]:
     for run in range(runs):
         target.write_text(original.replace("산지에서", f"산지에서 {run}"), encoding="utf-8")
         seconds, rendered, _ = run_build(sites, out)
-        assert rendered == 7, rendered  # that merchant's pages; the directory is unchanged
+        assert rendered == PAGES_PER_MERCHANT, rendered  # the directory is unchanged
         change.append(seconds)
     target.write_text(original, encoding="utf-8")
     serve = serve_rebuilds(sites, out, target, runs)

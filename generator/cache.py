@@ -24,14 +24,14 @@ from . import reference
 from .output import sidecar
 from .theme import Theme
 
-VERSION = 6
+VERSION = 7
 GENERATOR_DIR = Path(__file__).resolve().parent
 # The modules that turn merchant files, themes and reference data into bytes; not the
 # command line, the build's plumbing, the dev server or the payments service.
 RENDERING_CODE = ("config.py", "form.py", "kspay.py", "markdown_safe.py", "pages.py",
                   "reference.py", "reference_pages.py", "safety.py", "theme.py", "yamlload.py")
 
-SITE_TEMPLATES = ("store.html", "order.html", "_customer_fields.html")
+SITE_TEMPLATES = ("store.html", "order.html", "policy.html", "_customer_fields.html")
 DIRECTORY_TEMPLATES = ("directory.html",)
 REFERENCE_TEMPLATES = ("reference/index.html", "reference/table.html", "reference/faq.html")
 
@@ -115,6 +115,7 @@ class SiteEntry(NamedTuple):
     theme: str
     name: str  # store name, for the directory page
     products: int
+    warnings: tuple[str, ...]  # shown again by every build, as when it was rendered
 
 
 @dataclass
@@ -147,7 +148,8 @@ class Manifest:
             data = json.loads(path.read_bytes())
             if data.pop("version") != VERSION:
                 return cls()
-            sites = {slug: SiteEntry._make(row) for slug, row in data.pop("sites").items()}
+            sites = {slug: SiteEntry(*row[:-1], tuple(row[-1]))
+                     for slug, row in data.pop("sites").items()}
             return cls(sites=sites, **data)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()

@@ -19,9 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--force", action="store_true", help="render every page, changed or not")
     build.add_argument("--jobs", type=int, default=None,
                        help="worker processes (default: one per core)")
+    strict = "treat warnings (missing seller information) as errors"
+    build.add_argument("--strict", action="store_true", help=strict)
 
     check = commands.add_parser("check", help="validate merchant files, write nothing")
     check.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
+    check.add_argument("--strict", action="store_true", help=strict)
 
     commands.add_parser("schema", help="print the JSON Schema of a merchant file")
 
@@ -48,9 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "build" and args.command is None:
         args = parser.parse_args(["build", *argv])
     if command == "build":
-        return _build(args.sites, args.out, args.force, args.jobs)
+        return _build(args.sites, args.out, args.force, args.jobs, args.strict)
     if command == "check":
-        return _check(args.paths)
+        return _check(args.paths, args.strict)
     if command == "serve":
         return _serve(args.sites, args.port, args.sandbox)
     if command == "schema":
@@ -71,25 +74,37 @@ def _fail(errors: list[str]) -> int:
     return 1
 
 
-def _build(sites: Path, out: Path, force: bool, jobs: int | None) -> int:
+def _warn(warnings: list[str] | tuple[str, ...]) -> None:
+    for line in warnings:
+        print(line, file=sys.stderr)
+    if warnings:
+        print(f"{len(warnings)} warning(s): pages are published, but a Korean online store "
+              "must show this; --strict makes warnings errors", file=sys.stderr)
+
+
+def _build(sites: Path, out: Path, force: bool, jobs: int | None, strict: bool) -> int:
     from . import pipeline
 
     try:
-        report = pipeline.build(sites, out, force=force, jobs=jobs)
+        report = pipeline.build(sites, out, force=force, jobs=jobs, strict=strict)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
     except OSError as exc:  # the disk is full, a folder is read-only, ...
         return _fail([f"{out}: cannot write the site: {exc.strerror or exc}"
                       + (f" ({exc.filename})" if exc.filename else "")])
+    _warn(report.warnings)
     print(report.summary(out))
     return 0
 
 
-def _check(paths: list[Path]) -> int:
+def _check(paths: list[Path], strict: bool) -> int:
     from . import pipeline
 
     missing = [f"{p}: no such file or folder" for p in paths if not p.exists()]
-    errors = missing + pipeline.check([p for p in paths if p.exists()])
+    errors, warnings = pipeline.check([p for p in paths if p.exists()])
+    errors = missing + errors + (warnings if strict else [])
+    if not strict:
+        _warn(warnings)
     if errors:
         for line in errors:
             print(line, file=sys.stderr)

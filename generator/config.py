@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from . import kspay, markdown_safe, safety, yamlload
+from . import kspay, markdown_safe, safety, seller, yamlload
 from .yamlload import Document, Mark
 
 SLUG_RE = re.compile(kspay.SLUG_PATTERN)
@@ -35,6 +35,7 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1")
 # URL schemes that run code or read local files instead of opening an app.
 SCRIPT_SCHEMES = ("javascript", "vbscript", "data", "file", "about", "blob")
 QUOTE_MAX = 80
+POLICIES_FOLDER = "policies"  # /SLUG/policies/refund/: no product may take the name
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,22 @@ def _markdown(value: str) -> str:
 
 
 Markdown = Annotated[str, AfterValidator(_markdown)]
+
+
+def _business_number(value: str) -> str:
+    if problem := seller.business_number_problem(value):
+        raise PydanticCustomError("kspay", problem)
+    return value
+
+
+def _seller_text(what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value) > seller.TEXT_MAX or not value.isprintable():
+            raise PydanticCustomError("kspay", f"{what}: one line of at most {seller.TEXT_MAX} "
+                                      f"characters, got {quoted(value)}")
+        return value
+
+    return AfterValidator(check)
 Slug = Annotated[str, _pattern_rule(kspay.SLUG_PATTERN,
                                     "must be lower-case letters, digits and single hyphens")]
 
@@ -178,8 +195,27 @@ class Store(_Model):
     name_en: Annotated[str, _kspay_rule("sndStoreNameEng")] = ""
     domain: Annotated[str, _kspay_rule("sndStoreDomain")] = ""
     ceo_name: Annotated[str, _kspay_rule("sndStoreCeoName")] = ""
-    phone: Annotated[str, _kspay_rule("sndStorePhoneNo")] = ""
+    phone: Annotated[str, _kspay_rule("sndStorePhoneNo"), _pattern_rule(
+        seller.PHONE_PATTERN, "must be a Korean phone number, digits only, such as "
+        "0212345678 or 15881234")] = ""
     address: Annotated[str, _kspay_rule("sndStoreAddress")] = ""
+    business_number: Annotated[str, AfterValidator(_business_number)] = ""
+    mail_order_number: Annotated[str, _pattern_rule(
+        seller.MAIL_ORDER_PATTERN, "must read as the office issued it, such as "
+        "제2025-서울강남-01234호 (year, office, number)")] = ""
+    email: Annotated[str, _pattern_rule(
+        kspay.FIELD_BY_NAME["sndEmail"].pattern or "",
+        "must be an e-mail address such as help@shop.example.kr")] = ""
+    privacy_officer: Annotated[str, _seller_text("the officer's name (and contact)")] = ""
+    hosting_provider: Annotated[str, _seller_text("the hosting company's name")] = ""
+
+
+class Policies(_Model):
+    """Markdown pages under the store: /SLUG/policies/refund/ and so on."""
+
+    refund: Markdown = ""  # 청약철회·교환·환불: its first paragraph is shown on order pages
+    privacy: Markdown = ""  # 개인정보 수집·이용: items, purpose, retention
+    terms: Markdown = ""  # 이용약관
 
 
 class ShowCards(_Model):
@@ -231,6 +267,7 @@ class SiteConfig(_Model):
     ] = "KSPAY"
     theme: Slug = "default"
     notice: Markdown = ""
+    policies: Policies = Policies()
     products: Annotated[list[Product], Field(min_length=1)]
 
 
@@ -243,6 +280,8 @@ class Site:
     doc: Document | None = field(default=None, compare=False, repr=False)
     # The bytes that were validated, so that the build records exactly what it rendered.
     data: bytes = field(default=b"", compare=False, repr=False)
+    # Seller information the law asks for and the file leaves out (`seller.REQUIRED`).
+    warnings: tuple[ConfigError, ...] = ()
 
     def error(self, where: tuple[str | int, ...], message: str) -> ConfigError:
         mark = self.doc.mark(where) if self.doc else Mark(1, 1)
@@ -327,7 +366,21 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         return sorted(found, key=lambda e: (e.line, e.column))
     problems = [error(doc.mark(where), where, message) for where, message in
                 kspay.config_problems(config, lambda where: doc.mark(where).line)]
-    return problems or Site(slug, path, config, doc, data)
+    problems += [error(doc.mark(where), where, message)
+                 for where, message in _reserved_slugs(config)]
+    if problems:
+        return problems
+    warnings = tuple(
+        error(doc.mark(where[:1], key=True), where[:1],
+              f"no {where[1]} ({label}), which a Korean online store must show")
+        for where, label in seller.missing(config))
+    return Site(slug, path, config, doc, data, warnings)
+
+
+def _reserved_slugs(config: SiteConfig) -> list[tuple[tuple[str | int, ...], str]]:
+    return [(("products", i, "slug"), f"{product.slug!r} is the folder of the store's "
+             "policy pages; choose another slug")
+            for i, product in enumerate(config.products) if product.slug == POLICIES_FOLDER]
 
 
 # --- pydantic errors -> messages for people -------------------------------------------

@@ -43,6 +43,8 @@ PAYMETHOD_POSITIONS: dict[str, int] = {"card": 1, "virtual_account": 2, "mobile"
 PAYMETHOD_LABELS: dict[str, str] = {"card": "신용카드", "virtual_account": "가상계좌", "mobile": "휴대폰"}
 GOOD_TYPES: dict[str, str] = {"physical": "1", "digital": "2"}
 ANDROID_RTAPP = "android"
+# KSNET's test store: real cards are charged and cancelled 3-5 minutes later (guide, FAQ).
+TEST_STORE_ID = "2999199999"
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,8 @@ FIELDS: tuple[Field, ...] = (
     _f("sndPaymethod", "결제수단설정", "Payment methods offered: ten 0/1 digits; card is "
        "position 1, virtual account 2, mobile 6.", True, 10, "[01]{10}", "0 또는 1, 10자리",
        "1000000000", "paymethods", hint="must be ten digits 0 or 1"),
-    _f("sndStoreid", "상점아이디", "Store id issued by KSNET (2999199999 is the test store).",
-       True, 10, "[0-9]{10}", "숫자 10자리", "2999199999", "store.id",
+    _f("sndStoreid", "상점아이디", f"Store id issued by KSNET ({TEST_STORE_ID} is the test store).",
+       True, 10, "[0-9]{10}", "숫자 10자리", TEST_STORE_ID, "store.id",
        hint="must be exactly 10 digits"),
     _f("sndCurrencytype", "화폐단위", "Currency: won, written WON or 410.", True, 3, "WON|410",
        "WON 또는 410", "WON", "currency", hint="must be WON or 410"),

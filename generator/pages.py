@@ -8,13 +8,14 @@ process.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from markupsafe import Markup
 
-from . import kspay
-from .config import Site, load_site
+from . import kspay, seller
+from .config import POLICIES_FOLDER, Site, load_site
 from .cache import digest
 from .form import customer_inputs, hidden_fields, hidden_inputs, variants
 from .markdown_safe import render_markdown
@@ -33,6 +34,7 @@ class SiteOutcome:
     name: str = ""
     products: int = 0
     pages: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 @kept_with_themes
@@ -78,7 +80,7 @@ def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
     except BuildFailed as exc:
         return SiteOutcome(site.slug, tuple(exc.errors))
     return SiteOutcome(site.slug, (), digest(site.data), config.theme, config.store.name,
-                       len(config.products), pages)
+                       len(config.products), pages, tuple(map(str, site.warnings)))
 
 
 def build_sites(paths: list[Path], staging: Path, out_dir: Path, themes_dir: Path,
@@ -95,32 +97,71 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
     config = site.config
     window = kspay.WINDOWS[config.window]
     page_variants = variants(config)
+    policies = seller.policy_pages(config)
+    store = dict(site=site, config=config, seller=seller.footer(config), policies=policies,
+                 test_store=config.store.id == kspay.TEST_STORE_ID)
     writer.write(f"{site.slug}/index.html", page(
-        theme, "store.html", 1, assets, options, site=site, config=config,
-        notice=render_markdown(config.notice), variants=page_variants))
+        theme, "store.html", 1, assets, options, notice=render_markdown(config.notice),
+        variants=page_variants, **store))
     count = 1
+    for kind, title in policies:
+        body = "" if kind == seller.THIRD_PARTY else getattr(config.policies, kind)
+        writer.write(f"{site.slug}/{POLICIES_FOLDER}/{kind}/index.html", page(
+            theme, "policy.html", 3, assets, options, kind=kind, title=title,
+            body=render_markdown(body), customer_items=[i.label for i in customer_inputs()],
+            **store))
+        count += 1
     customer = customer_fields(theme)
+    order = dict(form_action=f"https://{kspay.KSPAY_HOST}", customer_fields=customer,
+                 agreements=agreements(policies),
+                 refund_summary=render_markdown(first_paragraph(config.policies.refund)),
+                 paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
+                 installment_min=kspay.INSTALLMENT_MIN_AMOUNT, window=window, **store)
     for product in config.products:
         reply_url = options.product_reply(site.slug, config.reply_url, product.slug)
-        context = dict(
-            form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
-            product=product, description=render_markdown(product.description), window=window,
-            action=options.form_action or window.action, reply_url=reply_url,
-            customer_fields=customer,
-            paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
-            installments=kspay.installment_string(config.installments, product.amount),
-            installment_min=kspay.INSTALLMENT_MIN_AMOUNT)
         for variant in page_variants:
             fields = hidden_fields(config, product, variant, reply_url)
             if variant is page_variants[0]:
                 guard(site, product.slug, fields)  # the variants differ only in sndRtApp
             elif problem := kspay.check("sndRtApp", variant.rtapp):
                 raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
+            posted = dict(fields)  # what the page says of the payment is what it posts
             writer.write(f"{site.slug}/{product.slug}/{variant.filename}", page(
                 theme, "order.html", 2, assets, options, variant=variant,
-                hidden_fields=hidden_inputs(fields), **context))
+                hidden_fields=hidden_inputs(fields), product=product,
+                description=render_markdown(product.description),
+                action=options.form_action or window.action, reply_url=reply_url,
+                installments=posted["sndInstallmenttype"],
+                interest_free=interest_free_text(posted["sndInstallmenttype"],
+                                                 posted["sndInteresttype"]),
+                escrow=posted["sndEscrow"] == "1", **order))
             count += 1
     return count
+
+
+def agreements(policies: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """The order page's required agreements, when the store has policy pages: (input id,
+    label, the policy page it links to or "")."""
+    if not policies:
+        return []
+    kinds = {kind for kind, _ in policies}
+    purchase = next((k for k in ("refund", "terms") if k in kinds), "")
+    return [("agree-purchase", "구매조건 확인 및 결제 진행 동의", purchase),
+            ("agree-privacy", "개인정보 수집·이용 동의", "privacy" if "privacy" in kinds else ""),
+            ("agree-third-party", "개인정보 제3자 제공 동의 (KSNET)", seller.THIRD_PARTY)]
+
+
+def first_paragraph(text: str) -> str:
+    """The first paragraph of Markdown that is not a heading: the refund terms' summary."""
+    blocks = [b.strip() for b in re.split(r"\n[ \t]*\n", text)]
+    return next((b for b in blocks if b and not b.startswith("#")), "")
+
+
+def interest_free_text(installments: str, interest: str) -> str:
+    """sndInteresttype as the customer reads it: "2·3개월 무이자"; "" without installments."""
+    if installments == "0" or interest == "NONE":
+        return ""
+    return "할부 전 개월 무이자" if interest == "ALL" else "·".join(interest.split(":")) + "개월 무이자"
 
 
 # What the customer and the page script add at pay time, as KSPay's own examples.

@@ -69,6 +69,7 @@ class Report:
     kept: int  # staged files identical to the published ones
     removed: int  # units removed (deleted merchants)
     seconds: float
+    warnings: tuple[str, ...] = ()  # of every site, rendered now or before
 
     def summary(self, out_dir: Path) -> str:
         done = f"built {self.sites} site(s) into {out_dir} in {self.seconds:.2f} s: "
@@ -96,17 +97,21 @@ def slug_of(name: str) -> str:
     return name.rpartition(".")[0] or name
 
 
-def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
-    """Validate merchant files without writing anything; every error, in order."""
+def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> tuple[list[str], list[str]]:
+    """Validate merchant files without writing anything: every error and every warning,
+    in order."""
     from . import pages  # validation: pydantic, only where a file is read
 
     files = site_files(paths)
     forget_themes()  # read afresh
     problems = _name_problems([(str(path), path.name) for path in files])
+    warnings: list[str] = []
     for path in files:
         if isinstance(found := pages.validate(path, themes_dir), list):
             problems.extend(found)
-    return problems
+        else:
+            warnings.extend(map(str, found.warnings))
+    return problems, warnings
 
 
 def _name_problems(files: list[tuple[str, str]]) -> list[str]:
@@ -128,10 +133,11 @@ def _name_problems(files: list[tuple[str, str]]) -> list[str]:
 
 def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
           options: BuildOptions = PUBLISHED, force: bool = False, jobs: int | None = None,
-          start_method: str | None = None) -> Report:
+          start_method: str | None = None, strict: bool = False) -> Report:
     """Build `sites_dir` into `out_dir`. `start_method` is how worker processes start
     (multiprocessing's default when None); a process with threads running (the dev
-    server) passes "forkserver", because forking it could copy a held lock."""
+    server) passes "forkserver", because forking it could copy a held lock. `strict`
+    makes every warning an error (nothing is published)."""
     started = time.perf_counter()
     out = out_dir.resolve()
     # Finish the swaps of a build killed while publishing, before anything is read.
@@ -153,6 +159,10 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
         rendered = render_sites(plan, stage, out, themes_dir, options, jobs, start_method)
         # Render the directory, reference and static units whose inputs changed.
         rendered += render_shared_units(plan, stage, out, themes_dir, options)
+        warnings = tuple(w for slug in sorted(plan.new.sites)
+                         for w in plan.new.sites[slug].warnings)
+        if strict and warnings:
+            raise BuildFailed(list(warnings))
         # Publish: swap the staged units in, remove deleted merchants, save the manifest.
         if plan.rebuilt or plan.removed or plan.new != plan.old:
             stage.commit(remove=plan.removed,
@@ -162,7 +172,7 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
         stage.discard()
         raise
     return Report(len(names), plan.rebuilt, rendered, stage.written, stage.kept,
-                  len(plan.removed), time.perf_counter() - started)
+                  len(plan.removed), time.perf_counter() - started, warnings)
 
 
 @dataclass
@@ -244,7 +254,8 @@ def render_sites(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
         mtime_ns, size = plan.stats[outcome.slug]  # as planned: a later edit is a change
         plan.new.sites[outcome.slug] = SiteEntry(sources[outcome.slug], mtime_ns, size,
                                                  outcome.yaml_digest, outcome.theme,
-                                                 outcome.name, outcome.products)
+                                                 outcome.name, outcome.products,
+                                                 outcome.warnings)
         rendered += outcome.pages
     if errors:
         raise BuildFailed(errors)

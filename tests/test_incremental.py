@@ -63,7 +63,7 @@ def test_one_merchant_changed_renders_only_its_pages(work: tuple[Path, Path, Pat
     path.write_text(path.read_text(encoding="utf-8").replace("amount: 59000", "amount: 61000"),
                     encoding="utf-8")
     report, diff = rebuild(work)
-    assert (report.rebuilt, report.pages) == (1, 10)  # store page + 3 products x 3 variants
+    assert (report.rebuilt, report.pages) == (1, 13)  # store, 3 policies, 3 products x 3 variants
     assert diff["changed"] == {"jeju-orchard/index.html", "jeju-orchard/hallabong-5kg/index.html",
                                "jeju-orchard/hallabong-5kg/android.html",
                                "jeju-orchard/hallabong-5kg/ios.html"}
@@ -97,7 +97,7 @@ def test_order_template_change_renders_order_and_store_pages_only(work: tuple[Pa
         '<h1>{{ product.name }}</h1>', '<h1 class="product">{{ product.name }}</h1>'), encoding="utf-8")
     report, diff = rebuild(work)
     order_pages = {p for p in state(work[2]) if p.count("/") == 2 and not p.startswith(("reference", "static"))}
-    assert report.pages == 15  # every site unit: 3 store pages + 12 order pages
+    assert report.pages == 22  # every site unit: 3 store, 7 policy and 12 order pages
     assert diff["changed"] == order_pages
     assert diff["rewritten"] == set()
 
@@ -136,7 +136,7 @@ def test_stylesheet_change_renders_every_page(work: tuple[Path, Path, Path]) -> 
     after = state(work[2])
     diff = changes(before, after)
     html = {p for p in after if p.endswith(".html")}
-    assert report.pages == 23
+    assert report.pages == 30
     assert diff["changed"] == html
     [old_css] = [p for p in diff["removed"] if p.startswith("static/style.")]
     [new_css] = [p for p in diff["added"] if p.startswith("static/style.")]
@@ -165,7 +165,7 @@ def test_generator_change_renders_everything_but_rewrites_nothing(
         work: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "generator_fingerprint", lambda: "another version")
     report, diff = rebuild(work)
-    assert report.pages == 23
+    assert report.pages == 30
     assert report.written == 0
     assert diff["rewritten"] == set() and diff["changed"] == set()
 
@@ -173,7 +173,7 @@ def test_generator_change_renders_everything_but_rewrites_nothing(
 def test_force_renders_everything(work: tuple[Path, Path, Path]) -> None:
     sites, themes, out = work
     report = pipeline.build(sites, out, themes, force=True)
-    assert (report.pages, report.written) == (23, 0)
+    assert (report.pages, report.written) == (30, 0)
 
 
 def test_a_failing_change_publishes_nothing(work: tuple[Path, Path, Path]) -> None:
@@ -221,5 +221,5 @@ def test_a_template_edit_of_the_same_size_is_seen_by_the_next_build_in_this_proc
     template.write_text(edited, encoding="utf-8")
     report, diff = rebuild(work)
     page = (work[2] / "jeju-orchard" / "hallabong-5kg" / "index.html").read_text(encoding="utf-8")
-    assert report.pages == 15
+    assert report.pages == 22
     assert "<h2>한라봉 5kg 선물세트</h2>" in page and "<h1>" not in page

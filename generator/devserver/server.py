@@ -103,6 +103,8 @@ class DevServer:
             errors = [f"{type(exc).__name__}: {exc}"]
         else:
             errors = []
+            for line in report.warnings:
+                self.log(line)
             self.log(report.summary(self.out_dir))
         with self._lock:
             self.errors = errors

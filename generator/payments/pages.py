@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .. import kspay
+from .. import kspay, seller
 from .. import theme as render
 from ..theme import THEMES_DIR
 from ..config import SiteConfig
@@ -109,7 +109,9 @@ class ResultPages:
             "result.html", csp=CSP, live_reload=None, root=self.pages_url,
             asset=lambda name: STATIC_PREFIX + assets[name].path.removeprefix("static/"),
             config=config, result=view_of(payment, config), store_url=site_url,
-            retry_url=f"{site_url}{payment.product}/")
+            retry_url=f"{site_url}{payment.product}/", site={"slug": payment.site},
+            seller=seller.footer(config), policies=seller.policy_pages(config),
+            test_store=config.store.id == kspay.TEST_STORE_ID)
         return html.encode("utf-8")
 
     def static(self, name: str) -> tuple[bytes, str] | None:

@@ -46,10 +46,15 @@ def urlencode_form(pairs: list[tuple[str, str]], encoding: str) -> bytes:
     return "&".join(f"{encode(k)}={encode(v)}" for k, v in pairs).encode("ascii")
 
 
-def fill_customer(page: Any, name: str = "", email: str = "", mobile: str = "") -> None:
+def fill_customer(page: Any, name: str = "", email: str = "", mobile: str = "",
+                  agree: bool = True) -> None:
+    """Type the customer's inputs and, where the store asks for them, agree to its terms
+    with the 전체 동의 box (as a customer who means to pay does)."""
     page.fill("#sndOrdername", name)
     page.fill("#sndEmail", email)
     page.fill("#sndMobile", mobile)
+    if agree and page.locator("#agree-all").count():
+        page.check("#agree-all")
 
 
 def tap_pay(page: Any) -> None:

@@ -271,10 +271,10 @@ def confirm(tab: Tab, choose: Choice) -> Result:
 def read_result(tab: Tab, seconds: float = 0.0) -> Result:
     page = tab.page
     status = page.locator("#status")
-    ids = page.eval_on_selector_all("dd", "dds => dds.map((dd) => dd.id)")
+    ids = page.eval_on_selector_all(".receipt dd", "dds => dds.map((dd) => dd.id)")
     assert len(ids) == len(set(ids)) and "" not in ids, ids
     shown = dict(page.eval_on_selector_all(
-        "dd", "dds => dds.map((dd) => [dd.id, dd.textContent])"))
+        ".receipt dd", "dds => dds.map((dd) => [dd.id, dd.textContent])"))
     retry = page.locator(".next a.pay-button")
     links = page.locator(".next a:not(.pay-button)")
     assert links.count() == 1
