@@ -116,7 +116,7 @@ class Response:
         return self.page.find(id="status")["data-status"]
 
     def shown(self) -> dict[str, str]:
-        return {dd["id"]: dd.get_text() for dd in self.page.find_all("dd")}
+        return {dd["id"]: dd.get_text() for dd in self.page.select(".receipt dd")}
 
 
 def http(url: str, data: bytes | None = None, content_type: str | None = None,

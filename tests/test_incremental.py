@@ -188,13 +188,13 @@ def test_a_failing_change_publishes_nothing(work: tuple[Path, Path, Path]) -> No
 def test_parallel_build_equals_serial_build(tmp_path: Path) -> None:
     import sys
     sys.path.insert(0, str(ROOT / "bench"))
-    from synth import write_sites
+    from synth import PAGES_PER_MERCHANT, write_sites
 
     sites = tmp_path / "sites"
     write_sites(sites, 60)
     serial = pipeline.build(sites, tmp_path / "serial", jobs=1)
     parallel = pipeline.build(sites, tmp_path / "parallel", jobs=2)
-    assert serial.pages == parallel.pages == 60 * 7 + 8
+    assert serial.pages == parallel.pages == 60 * PAGES_PER_MERCHANT + 8
     a, b = tmp_path / "serial", tmp_path / "parallel"
     files = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file())
     assert files == sorted(str(p.relative_to(b)) for p in b.rglob("*") if p.is_file())

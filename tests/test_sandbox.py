@@ -95,7 +95,7 @@ def follow(returned: BeautifulSoup) -> tuple[dict[str, str], BeautifulSoup]:
 
 
 def shown(result: BeautifulSoup) -> dict[str, str]:
-    return {dd["id"]: dd.get_text() for dd in result.find_all("dd")}
+    return {dd["id"]: dd.get_text() for dd in result.select(".receipt dd")}
 
 
 def test_card_isp_approval_end_to_end(server: DevServer) -> None:
