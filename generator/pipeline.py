@@ -180,11 +180,13 @@ class Plan:
 
 def make_plan(sites_dir: Path, names: list[str], out: Path, themes_dir: Path,
               options: BuildOptions, force: bool) -> Plan:
-    """Compare the merchant files and their themes with the published manifest."""
-    old = Manifest() if force else Manifest.load(out)
+    """Compare the merchant files and their themes with the published manifest. With
+    `force`, or other code or options, nothing published is current; what it lists and
+    is gone now is removed all the same."""
+    published = Manifest.load(out)
     generator, options_key = generator_fingerprint(), repr(options)
-    if (old.generator, old.options) != (generator, options_key):
-        old = Manifest()
+    current_code = (published.generator, published.options) == (generator, options_key)
+    old = published if current_code and not force else Manifest()
     forget_changed_themes(themes_dir)
 
     @functools.cache
@@ -195,7 +197,7 @@ def make_plan(sites_dir: Path, names: list[str], out: Path, themes_dir: Path,
             return ""
 
     todo, current, stats = _unchanged_sites(sites_dir, names, old, site_theme)
-    removed = sorted(set(old.sites) - set(current) - set(stats))
+    removed = sorted(set(published.sites) - set(current) - set(stats))
     return Plan(old, Manifest(generator, options_key, current), todo, stats, removed, site_theme)
 
 
