@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--force", action="store_true", help="render every page, changed or not")
     build.add_argument("--jobs", type=int, default=None,
                        help="worker processes (default: one per core)")
+    build.add_argument("--no-wait", action="store_true",
+                       help="exit 1 at once if another build is writing the output folder")
 
     check = commands.add_parser("check", help="validate merchant files, write nothing")
     check.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "build" and args.command is None:
         args = parser.parse_args(["build", *argv])
     if command == "build":
-        return _build(args.sites, args.out, args.force, args.jobs)
+        return _build(args.sites, args.out, args.force, args.jobs, not args.no_wait)
     if command == "check":
         return _check(args.paths)
     if command == "serve":
@@ -64,23 +66,29 @@ def main(argv: list[str] | None = None) -> int:
     return _new(args.slug, args.sites)
 
 
-def _fail(errors: list[str]) -> int:
+def _fail(errors: list[str], outcome: str = "nothing was written") -> int:
     for line in errors:
         print(line, file=sys.stderr)
-    print(f"{len(errors)} error(s); nothing was written", file=sys.stderr)
+    print(f"{len(errors)} error(s); {outcome}", file=sys.stderr)
     return 1
 
 
-def _build(sites: Path, out: Path, force: bool, jobs: int | None) -> int:
-    from . import pipeline
+def _build(sites: Path, out: Path, force: bool, jobs: int | None, wait: bool) -> int:
+    from . import output, pipeline
 
     try:
-        report = pipeline.build(sites, out, force=force, jobs=jobs)
+        report = pipeline.build(sites, out, force=force, jobs=jobs, wait=wait)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
+    except output.OutputBusy as exc:
+        return _fail([str(exc)])
     except OSError as exc:  # the disk is full, a folder is read-only, ...
+        paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p)
+        swap_owed = output.sidecar(out.resolve(), "journal.json").exists()
         return _fail([f"{out}: cannot write the site: {exc.strerror or exc}"
-                      + (f" ({exc.filename})" if exc.filename else "")])
+                      + (f" ({paths})" if paths else "")],
+                     "publishing stopped part way: fix the cause and build again to finish it"
+                     if swap_owed else "nothing was written")
     print(report.summary(out))
     return 0
 

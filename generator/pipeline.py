@@ -27,7 +27,7 @@ from .cache import (
     static_fingerprint,
     theme_fingerprint,
 )
-from .output import Stager, finish_interrupted_commit
+from .output import Stager, finish_interrupted_commit, hold, remove_leftovers
 from .theme import THEMES_DIR, ThemeError, forget_changed_themes, forget_themes, load_theme
 
 __all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
@@ -128,39 +128,44 @@ def _name_problems(files: list[tuple[str, str]]) -> list[str]:
 
 def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
           options: BuildOptions = PUBLISHED, force: bool = False, jobs: int | None = None,
-          start_method: str | None = None) -> Report:
+          start_method: str | None = None, wait: bool = True) -> Report:
     """Build `sites_dir` into `out_dir`. `start_method` is how worker processes start
     (multiprocessing's default when None); a process with threads running (the dev
-    server) passes "forkserver", because forking it could copy a held lock."""
+    server) passes "forkserver", because forking it could copy a held lock. `wait`:
+    whether to wait for another build that is writing `out_dir` (else `OutputBusy`)."""
     started = time.perf_counter()
     out = out_dir.resolve()
-    # Finish the swaps of a build killed while publishing, before anything is read.
-    finish_interrupted_commit(out)
+    with hold(out, wait):  # the only build writing `out`, until it returns
+        # Finish the swaps of a build that stopped while publishing, before anything is
+        # read; a journal that cannot be finished leaves a manifest not to trust.
+        force = not finish_interrupted_commit(out) or force
+        remove_leftovers(out)  # of killed builds, whether anything changed or not
 
-    # List the merchant files; names two files would share stop the build here.
-    names = folder_files(sites_dir)
-    if not names:
-        raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
-    if name_problems := _name_problems([(os.path.join(sites_dir, n), n) for n in names]):
-        raise BuildFailed(name_problems)
+        # List the merchant files; names two files would share stop the build here.
+        names = folder_files(sites_dir)
+        if not names:
+            raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
+        if name_problems := _name_problems([(os.path.join(sites_dir, n), n) for n in names]):
+            raise BuildFailed(name_problems)
 
-    # Plan: which published units are still current, from the manifest.
-    plan = make_plan(sites_dir, names, out, themes_dir, options, force)
+        # Plan: which published units are still current, from the manifest.
+        plan = make_plan(sites_dir, names, out, themes_dir, options, force)
 
-    stage = Stager(out_dir)  # nothing is made until something is staged
-    try:
-        # Validate and render the changed sites, in worker processes when there are many.
-        rendered = render_sites(plan, stage, out, themes_dir, options, jobs, start_method)
-        # Render the directory, reference and static units whose inputs changed.
-        rendered += render_shared_units(plan, stage, out, themes_dir, options)
-        # Publish: swap the staged units in, remove deleted merchants, save the manifest.
-        if plan.rebuilt or plan.removed or plan.new != plan.old:
-            stage.commit(remove=plan.removed,
-                         extra={Manifest.path_for(out): plan.new.to_bytes()})
-            plan.new.published(out)
-    except BaseException:
-        stage.discard()
-        raise
+        stage = Stager(out)  # nothing is made until something is staged
+        try:
+            # Validate and render the changed sites, in worker processes when there are many.
+            rendered = render_sites(plan, stage, out, themes_dir, options, jobs, start_method)
+            # Render the directory, reference and static units whose inputs changed.
+            rendered += render_shared_units(plan, stage, out, themes_dir, options)
+            # Publish: swap the staged units in, remove deleted merchants, save the
+            # manifest. Once its journal is written, a failure leaves the swap to the
+            # next build (the staging folder is no longer the stage's to discard).
+            if plan.rebuilt or plan.removed or plan.new != plan.old:
+                stage.commit(plan.removed, plan.new.to_bytes())
+                plan.new.published(out)
+        except BaseException:
+            stage.discard()
+            raise
     return Report(len(names), plan.rebuilt, rendered, stage.written, stage.kept,
                   len(plan.removed), time.perf_counter() - started)
 
