@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="worker processes (default: one per core)")
     strict = "treat warnings (missing seller information) as errors"
     build.add_argument("--strict", action="store_true", help=strict)
+    build.add_argument("--no-wait", action="store_true",
+                       help="exit 1 at once if another build is writing the output folder")
 
     check = commands.add_parser("check", help="validate merchant files, write nothing")
     check.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "build" and args.command is None:
         args = parser.parse_args(["build", *argv])
     if command == "build":
-        return _build(args.sites, args.out, args.force, args.jobs, args.strict)
+        return _build(args.sites, args.out, args.force, args.jobs, not args.no_wait,
+                      args.strict)
     if command == "check":
         return _check(args.paths, args.strict)
     if command == "serve":
@@ -67,10 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     return _new(args.slug, args.sites)
 
 
-def _fail(errors: list[str]) -> int:
+def _fail(errors: list[str], outcome: str = "nothing was written") -> int:
     for line in errors:
         print(line, file=sys.stderr)
-    print(f"{len(errors)} error(s); nothing was written", file=sys.stderr)
+    print(f"{len(errors)} error(s); {outcome}", file=sys.stderr)
     return 1
 
 
@@ -82,16 +85,23 @@ def _warn(warnings: list[str] | tuple[str, ...]) -> None:
               "must show this; --strict makes warnings errors", file=sys.stderr)
 
 
-def _build(sites: Path, out: Path, force: bool, jobs: int | None, strict: bool) -> int:
-    from . import pipeline
+def _build(sites: Path, out: Path, force: bool, jobs: int | None, wait: bool,
+           strict: bool) -> int:
+    from . import output, pipeline
 
     try:
-        report = pipeline.build(sites, out, force=force, jobs=jobs, strict=strict)
+        report = pipeline.build(sites, out, force=force, jobs=jobs, wait=wait, strict=strict)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
+    except output.OutputBusy as exc:
+        return _fail([str(exc)])
     except OSError as exc:  # the disk is full, a folder is read-only, ...
+        paths = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p)
+        swap_owed = output.sidecar(out.resolve(), "journal.json").exists()
         return _fail([f"{out}: cannot write the site: {exc.strerror or exc}"
-                      + (f" ({exc.filename})" if exc.filename else "")])
+                      + (f" ({paths})" if paths else "")],
+                     "publishing stopped part way: fix the cause and build again to finish it"
+                     if swap_owed else "nothing was written")
     _warn(report.warnings)
     print(report.summary(out))
     return 0

@@ -1,34 +1,47 @@
-"""Writing the site: all or nothing, and unchanged files untouched.
+"""Writing the site: all or nothing, one build at a time, unchanged files untouched.
 
-A build writes the units it rebuilds (a site's folder `<slug>/`, `index.html`,
-`reference/`, `static/`) into a staging folder beside the output; the published site
-is not touched while pages render. A staged file whose bytes equal the published one is
-hard-linked from it instead of written, so its inode and mtime stay as they were.
+A build publishes in these steps:
 
-Publishing swaps each staged unit into place (renameat2 RENAME_EXCHANGE on Linux:
-readers never see a unit missing) after writing a journal of the swaps. A build killed
-while it renders leaves the published site exactly as it was; one killed during the
-swaps leaves a journal, and the next build finishes those swaps before it does anything
-else (`finish_interrupted_commit`). Staging folders of dead builds are removed by the next
-build.
+1. `hold(out)`: take the output's lock (`.kspay-<out>.lock` beside it) for the whole
+   build; a second build into the same output waits for it, or is refused.
+2. `finish_interrupted_commit(out)`: a build that stopped while it swapped (killed, or a
+   swap that failed) left a journal; its swaps are finished before anything is read.
+3. `remove_leftovers(out)`: the staging folders of builds that were killed.
+4. A `Stager` makes this build's staging folder beside the output and pages are written
+   into it (`UnitWriter`); a file whose bytes equal the published one is hard-linked
+   from it instead, so its inode and mtime stay as they were.
+5. `Stager.commit()` writes the journal (units to swap in, units to remove, the
+   manifest), then carries it out: each unit is swapped into place (renameat2
+   RENAME_EXCHANGE on Linux: readers never see a unit missing), deleted merchants are
+   moved out, the manifest is put in place last, then the journal and the staging
+   folder (holding what was replaced) are deleted.
+
+A failure before the journal is written publishes nothing (`discard()`). From the
+journal on, the swap is owed: a failure or a kill leaves the journal and the staging
+folder, and step 2 of the next build finishes them. So the manifest never describes
+units that are not on disk, and each step of the swap can be repeated safely.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
 import os
 import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-STAGING_PREFIX = ".staging-"
 
 
 def sidecar(out_dir: Path, kind: str) -> Path:
-    """A file the build keeps beside the output: `.kspay-<out>.manifest`, `.journal.json`."""
+    """A file the build keeps beside the output: `.kspay-<out>.manifest`, `.lock`,
+    `.journal.json`, and the staging folders `.kspay-<out>.staging-<pid>-<random>`."""
     return out_dir.parent / f".kspay-{out_dir.name}.{kind}"
 
 
@@ -47,24 +60,59 @@ def _exchange(a: Path, b: Path) -> bool:
     err = ctypes.get_errno()
     if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
         return False
-    raise OSError(err, os.strerror(err), str(a))
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
 
 
-def _lock(folder: Path) -> int | None:
-    """Hold an exclusive lock on `folder` (its open descriptor), or None if another
-    process holds it. A running build keeps its staging folder locked; the lock dies
-    with the process, so a folder nobody locks is a leftover, whatever pid its name has
-    (pids are reused, and in a container every build may be pid 1)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+class OutputBusy(Exception):
+    """Another build is writing the output, and this one was told not to wait."""
+
+
+_HELD: set[int] = set()  # descriptors of the output locks this process holds
+
+
+def _close_held_locks() -> None:
+    # A worker forked during a build inherits the lock's descriptor; without closing it,
+    # a worker that outlives a killed build would hold the lock for good.
+    for fd in _HELD:
         os.close(fd)
-        return None
-    return fd
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_held_locks)
+
+
+@contextlib.contextmanager
+def hold(out_dir: Path, wait: bool = True) -> Iterator[None]:
+    """Hold the exclusive lock of `out_dir` (an flock, released when the process ends,
+    killed or not); if another build holds it, wait, saying so on stderr, or with
+    `wait=False` raise `OutputBusy`."""
+    path = sidecar(out_dir, "lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise OutputBusy(f"{out_dir}: another build is writing it; "
+                                 "not waiting (--no-wait)") from None
+            print(f"{out_dir}: another build is writing it; waiting until it ends",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _HELD.add(fd)
+        yield
+    finally:
+        _HELD.discard(fd)
+        os.close(fd)
+
+
+def remove_leftovers(out_dir: Path) -> None:
+    """Delete the staging folders of killed builds. Call it holding the output's lock
+    and after `finish_interrupted_commit`: then no staging folder is in use."""
+    prefix = sidecar(out_dir, "staging-").name
+    for name in os.listdir(out_dir.parent):
+        if name.startswith(prefix):
+            shutil.rmtree(out_dir.parent / name, ignore_errors=True)
 
 
 class UnitWriter:
@@ -109,66 +157,42 @@ class Stager:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir.resolve()
-        self.parent = self.out_dir.parent
-        self.journal = sidecar(self.out_dir, "journal.json")
         self._root: Path | None = None
-        self._lock_fd: int | None = None
         self.written = 0  # files new or changed, summed over the UnitWriters of the build
         self.kept = 0  # files identical to the published ones
 
     @property
     def root(self) -> Path:
         if self._root is None:
-            import tempfile
-
-            self.parent.mkdir(parents=True, exist_ok=True)
-            self._remove_stale_staging()
-            self._root = Path(tempfile.mkdtemp(prefix=f"{self._prefix()}{os.getpid()}-",
-                                               dir=self.parent))
-            self._lock_fd = _lock(self._root)
+            self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+            self._root = Path(tempfile.mkdtemp(
+                prefix=sidecar(self.out_dir, f"staging-{os.getpid()}-").name,
+                dir=self.out_dir.parent))
         return self._root
-
-    def _prefix(self) -> str:
-        return f"{STAGING_PREFIX}{self.out_dir.name}-"
-
-    def _remove_stale_staging(self) -> None:
-        for stale in self.parent.glob(self._prefix() + "*"):
-            if stale.is_dir() and not stale.is_symlink() and (fd := _lock(stale)) is not None:
-                shutil.rmtree(stale, ignore_errors=True)  # nobody builds in it any more
-                os.close(fd)
 
     def add_counts(self, written: int, kept: int) -> None:
         """Files a `UnitWriter` (in a worker or here) wrote into this staging folder."""
         self.written += written
         self.kept += kept
 
-    def commit(self, remove: list[str] = (), extra: dict[Path, bytes] | None = None) -> None:
-        """Swap every staged unit into the output, remove `remove` units, then write
-        `extra` files beside it (the manifest) — all recorded first in a journal."""
-        units = sorted(p.name for p in self.root.iterdir())
-        extras = []
-        for i, (path, data) in enumerate(sorted((extra or {}).items())):
-            staged = self.root / f".extra{i}"  # not a unit: listed before it is written
-            staged.write_bytes(data)
-            extras.append([str(staged), str(path)])
-        plan = {"staging": str(self.root), "out": str(self.out_dir), "units": units,
-                "inodes": {u: os.lstat(self.root / u).st_ino for u in units},
-                "remove": sorted(set(remove) - set(units)), "extras": extras}
-        temporary = self.journal.with_suffix(".tmp")
-        temporary.write_text(json.dumps(plan), encoding="utf-8")
-        os.replace(temporary, self.journal)
+    def commit(self, remove: list[str], manifest: bytes) -> None:
+        """Swap every staged unit into the output, remove the `remove` units, then put
+        `manifest` in place: all recorded first in the journal."""
+        root = self.root
+        units = sorted(os.listdir(root))
+        (root / ".manifest").write_bytes(manifest)
+        plan = {"staging": str(root), "out": str(self.out_dir), "units": units,
+                "inodes": {u: os.lstat(root / u).st_ino for u in units},
+                "remove": sorted(set(remove) - set(units))}
+        (root / ".journal").write_text(json.dumps(plan), encoding="utf-8")
+        os.replace(root / ".journal", sidecar(self.out_dir, "journal.json"))
+        self._root = None  # the journal owns the staging folder now: never discarded
         _carry_out(plan)
-        self._unlock()
 
     def discard(self) -> None:
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
-        self._unlock()
-
-    def _unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+            self._root = None
 
 
 def _carry_out(plan: dict) -> None:
@@ -176,40 +200,41 @@ def _carry_out(plan: dict) -> None:
     root, out = Path(plan["staging"]), Path(plan["out"])
     out.mkdir(parents=True, exist_ok=True)
     for unit in plan["units"]:
-        staged = root / unit
+        staged, target = root / unit, out / unit
         try:
-            not_yet = os.lstat(staged).st_ino == plan["inodes"][unit]
+            if os.lstat(staged).st_ino != plan["inodes"][unit]:
+                continue  # swapped already: this is the unit it replaced
         except FileNotFoundError:
-            not_yet = False
-        if not not_yet:
-            continue
-        target = out / unit
-        if os.path.lexists(target):
-            if not _exchange(staged, target):
-                old = root / f".old-{unit}"
-                os.replace(target, old)
-                os.replace(staged, target)
-        else:
+            continue  # moved in already
+        if not os.path.lexists(target):
+            os.replace(staged, target)
+        elif not _exchange(staged, target):
+            os.replace(target, root / f".old-{unit}")
             os.replace(staged, target)
     for unit in plan["remove"]:
-        target = out / unit
-        if os.path.lexists(target):
-            os.replace(target, root / f".removed-{unit}")
-    for staged, path in plan["extras"]:
-        if os.path.exists(staged):
-            os.replace(staged, path)
-    sidecar(out, "journal.json").unlink(missing_ok=True)
+        if os.path.lexists(out / unit):
+            os.replace(out / unit, root / f".removed-{unit}")
+    if os.path.lexists(root / ".manifest"):
+        os.replace(root / ".manifest", sidecar(out, "manifest"))
+    sidecar(out, "journal.json").unlink()
     shutil.rmtree(root, ignore_errors=True)  # what the swaps replaced
 
 
-def finish_interrupted_commit(out_dir: Path) -> None:
-    """The first step of every build: finish the swaps of a build killed while publishing."""
+def finish_interrupted_commit(out_dir: Path) -> bool:
+    """Finish the swaps of a build that stopped while publishing. False when its journal
+    cannot be carried out (its staging folder was deleted, or the journal is torn):
+    then the manifest may describe units that were not swapped, and must not be trusted."""
     journal = sidecar(out_dir, "journal.json")
     try:
         plan = json.loads(journal.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return
+        return True
     except ValueError:
-        journal.unlink()  # written before its rename finished: nothing was swapped yet
-        return
+        plan = None
+    if plan is None or not os.path.isdir(plan["staging"]):
+        journal.unlink()
+        return False
+    print(f"{out_dir}: finishing the publishing of a build that stopped part way",
+          file=sys.stderr, flush=True)
     _carry_out(plan)
+    return True

@@ -27,7 +27,7 @@ from .cache import (
     static_fingerprint,
     theme_fingerprint,
 )
-from .output import Stager, finish_interrupted_commit
+from .output import Stager, finish_interrupted_commit, hold, remove_leftovers
 from .theme import THEMES_DIR, ThemeError, forget_changed_themes, forget_themes, load_theme
 
 __all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
@@ -133,44 +133,49 @@ def _name_problems(files: list[tuple[str, str]]) -> list[str]:
 
 def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
           options: BuildOptions = PUBLISHED, force: bool = False, jobs: int | None = None,
-          start_method: str | None = None, strict: bool = False) -> Report:
+          start_method: str | None = None, wait: bool = True, strict: bool = False) -> Report:
     """Build `sites_dir` into `out_dir`. `start_method` is how worker processes start
     (multiprocessing's default when None); a process with threads running (the dev
-    server) passes "forkserver", because forking it could copy a held lock. `strict`
-    makes every warning an error (nothing is published)."""
+    server) passes "forkserver", because forking it could copy a held lock. `wait`:
+    whether to wait for another build that is writing `out_dir` (else `OutputBusy`).
+    `strict` makes every warning an error (nothing is published)."""
     started = time.perf_counter()
     out = out_dir.resolve()
-    # Finish the swaps of a build killed while publishing, before anything is read.
-    finish_interrupted_commit(out)
+    with hold(out, wait):  # the only build writing `out`, until it returns
+        # Finish the swaps of a build that stopped while publishing, before anything is
+        # read; a journal that cannot be finished leaves a manifest not to trust.
+        force = not finish_interrupted_commit(out) or force
+        remove_leftovers(out)  # of killed builds, whether anything changed or not
 
-    # List the merchant files; names two files would share stop the build here.
-    names = folder_files(sites_dir)
-    if not names:
-        raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
-    if name_problems := _name_problems([(os.path.join(sites_dir, n), n) for n in names]):
-        raise BuildFailed(name_problems)
+        # List the merchant files; names two files would share stop the build here.
+        names = folder_files(sites_dir)
+        if not names:
+            raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
+        if name_problems := _name_problems([(os.path.join(sites_dir, n), n) for n in names]):
+            raise BuildFailed(name_problems)
 
-    # Plan: which published units are still current, from the manifest.
-    plan = make_plan(sites_dir, names, out, themes_dir, options, force)
+        # Plan: which published units are still current, from the manifest.
+        plan = make_plan(sites_dir, names, out, themes_dir, options, force)
 
-    stage = Stager(out_dir)  # nothing is made until something is staged
-    try:
-        # Validate and render the changed sites, in worker processes when there are many.
-        rendered = render_sites(plan, stage, out, themes_dir, options, jobs, start_method)
-        # Render the directory, reference and static units whose inputs changed.
-        rendered += render_shared_units(plan, stage, out, themes_dir, options)
-        warnings = tuple(w for slug in sorted(plan.new.sites)
-                         for w in plan.new.sites[slug].warnings)
-        if strict and warnings:
-            raise BuildFailed(list(warnings))
-        # Publish: swap the staged units in, remove deleted merchants, save the manifest.
-        if plan.rebuilt or plan.removed or plan.new != plan.old:
-            stage.commit(remove=plan.removed,
-                         extra={Manifest.path_for(out): plan.new.to_bytes()})
-            plan.new.published(out)
-    except BaseException:
-        stage.discard()
-        raise
+        stage = Stager(out)  # nothing is made until something is staged
+        try:
+            # Validate and render the changed sites, in worker processes when there are many.
+            rendered = render_sites(plan, stage, out, themes_dir, options, jobs, start_method)
+            # Render the directory, reference and static units whose inputs changed.
+            rendered += render_shared_units(plan, stage, out, themes_dir, options)
+            warnings = tuple(w for slug in sorted(plan.new.sites)
+                             for w in plan.new.sites[slug].warnings)
+            if strict and warnings:
+                raise BuildFailed(list(warnings))
+            # Publish: swap the staged units in, remove deleted merchants, save the
+            # manifest. Once its journal is written, a failure leaves the swap to the
+            # next build (the staging folder is no longer the stage's to discard).
+            if plan.rebuilt or plan.removed or plan.new != plan.old:
+                stage.commit(plan.removed, plan.new.to_bytes())
+                plan.new.published(out)
+        except BaseException:
+            stage.discard()
+            raise
     return Report(len(names), plan.rebuilt, rendered, stage.written, stage.kept,
                   len(plan.removed), time.perf_counter() - started, warnings)
 
@@ -190,11 +195,13 @@ class Plan:
 
 def make_plan(sites_dir: Path, names: list[str], out: Path, themes_dir: Path,
               options: BuildOptions, force: bool) -> Plan:
-    """Compare the merchant files and their themes with the published manifest."""
-    old = Manifest() if force else Manifest.load(out)
+    """Compare the merchant files and their themes with the published manifest. With
+    `force`, or other code or options, nothing published is current; what it lists and
+    is gone now is removed all the same."""
+    published = Manifest.load(out)
     generator, options_key = generator_fingerprint(), repr(options)
-    if (old.generator, old.options) != (generator, options_key):
-        old = Manifest()
+    current_code = (published.generator, published.options) == (generator, options_key)
+    old = published if current_code and not force else Manifest()
     forget_changed_themes(themes_dir)
 
     @functools.cache
@@ -205,7 +212,7 @@ def make_plan(sites_dir: Path, names: list[str], out: Path, themes_dir: Path,
             return ""
 
     todo, current, stats = _unchanged_sites(sites_dir, names, old, site_theme)
-    removed = sorted(set(old.sites) - set(current) - set(stats))
+    removed = sorted(set(published.sites) - set(current) - set(stats))
     return Plan(old, Manifest(generator, options_key, current), todo, stats, removed, site_theme)
 
 

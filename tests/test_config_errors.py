@@ -155,7 +155,8 @@ def test_every_error_of_every_file_and_nothing_written(tmp_path: Path) -> None:
         "b.yaml:3:9: store.name: 22 bytes in EUC-KR, the limit is 20",
     ]
     assert not out.exists()
-    assert list(tmp_path.iterdir()) == [sites]
+    # Only the output's lock file (empty; taken before anything is read) is beside it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".kspay-_site.lock", "sites"]
 
 
 def test_failed_build_keeps_the_previous_site(tmp_path: Path) -> None:
@@ -169,7 +170,8 @@ def test_failed_build_keeps_the_previous_site(tmp_path: Path) -> None:
     with pytest.raises(pipeline.BuildFailed):
         pipeline.build(sites, out)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".kspay-_site.manifest", "_site", "sites"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".kspay-_site.lock", ".kspay-_site.manifest", "_site", "sites"]
 
 
 def test_schema_lists_every_contract_key() -> None:

@@ -152,6 +152,24 @@ def test_deleted_merchant_is_removed(work: tuple[Path, Path, Path]) -> None:
     assert not (work[2] / "book-academy").exists()
 
 
+@pytest.mark.parametrize("why", ["force", "other code"])
+def test_deleted_merchant_is_removed_when_everything_is_rendered(
+        work: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch, why: str) -> None:
+    """`--force` and a new generator trust no fingerprint, yet prune like any build."""
+    sites, themes, out = work
+    (sites / "book-academy.yaml").unlink()
+    if why == "other code":
+        monkeypatch.setattr(pipeline, "generator_fingerprint", lambda: "another version")
+    before = state(out)
+    report = pipeline.build(sites, out, themes, force=why == "force")
+    assert (report.pages, report.removed) == (23, 1)
+    assert {p.split("/")[0] for p in changes(before, state(out))["removed"]} == {"book-academy"}
+    assert sorted(p.name for p in out.iterdir()) == [
+        "index.html", "jeju-orchard", "kspay-test", "reference", "static"]
+    again = pipeline.build(sites, out, themes)
+    assert (again.rebuilt, again.removed) == (0, 0)
+
+
 def test_new_merchant_is_added(work: tuple[Path, Path, Path]) -> None:
     text = (work[0] / "kspay-test.yaml").read_text(encoding="utf-8")
     (work[0] / "second-shop.yaml").write_text(text, encoding="utf-8")
