@@ -29,6 +29,12 @@ def order_page_count() -> int:
     return count
 
 
+def policy_page_count() -> int:
+    """The merchant's own policy pages, and the third-party page wherever there is one."""
+    kinds = [len(merchant(path.stem).get("policies") or {}) for path in SITE_FILES]
+    return sum(n + 1 for n in kinds if n)
+
+
 def pages_of_kind(built: Path, kind: str) -> list[str]:
     """Paths (relative to the site root) of the built pages of one kind."""
     if kind == "directory":
@@ -40,6 +46,8 @@ def pages_of_kind(built: Path, kind: str) -> list[str]:
                         if p.is_dir() and p.name not in ("static", "reference"))
         if kind == "store":
             found = [s / "index.html" for s in stores]
+        elif kind == "policy":
+            found = sorted(p for s in stores for p in s.glob("policies/*/index.html"))
         else:
             found = sorted(p for s in stores for p in s.glob("*/*.html"))
     return [p.relative_to(built).as_posix() for p in found]
@@ -65,11 +73,12 @@ def run_axe(phone: Phone, axe_source: Path, path: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("kind", ["directory", "store", "order"])
+@pytest.mark.parametrize("kind", ["directory", "store", "order", "policy"])
 def test_axe_finds_nothing_serious(phone_no_csp: Phone, axe_source: Path, built: Path,
                                    kind: str, record_property: Any) -> None:
     paths = pages_of_kind(built, kind)
-    expected = {"directory": 1, "store": len(SITE_FILES), "order": order_page_count()}[kind]
+    expected = {"directory": 1, "store": len(SITE_FILES), "order": order_page_count(),
+                "policy": policy_page_count()}[kind]
     assert len(paths) == expected, paths
     check_pages(phone_no_csp, axe_source, paths, kind, record_property)
 
