@@ -199,23 +199,30 @@ class Store(_Model):
         seller.PHONE_PATTERN, "must be a Korean phone number, digits only, such as "
         "0212345678 or 15881234")] = ""
     address: Annotated[str, _kspay_rule("sndStoreAddress")] = ""
-    business_number: Annotated[str, AfterValidator(_business_number)] = ""
+    business_number: Annotated[str, AfterValidator(_business_number), Field(
+        description="사업자등록번호: 10 digits, hyphens optional, check digit verified")] = ""
     mail_order_number: Annotated[str, _pattern_rule(
         seller.MAIL_ORDER_PATTERN, "must read as the office issued it, such as "
-        "제2025-서울강남-01234호 (year, office, number)")] = ""
+        "제2025-서울강남-01234호 (year, office, number)"),
+        Field(description="통신판매업 신고번호, e.g. 제2025-서울강남-01234호")] = ""
     email: Annotated[str, _pattern_rule(
         kspay.FIELD_BY_NAME["sndEmail"].pattern or "",
-        "must be an e-mail address such as help@shop.example.kr")] = ""
-    privacy_officer: Annotated[str, _seller_text("the officer's name (and contact)")] = ""
-    hosting_provider: Annotated[str, _seller_text("the hosting company's name")] = ""
+        "must be an e-mail address such as help@shop.example.kr"),
+        Field(description="고객센터 전자우편")] = ""
+    privacy_officer: Annotated[str, _seller_text("the officer's name (and contact)"), Field(
+        description="개인정보 보호책임자", max_length=seller.TEXT_MAX)] = ""
+    hosting_provider: Annotated[str, _seller_text("the hosting company's name"), Field(
+        description="호스팅서비스 제공자", max_length=seller.TEXT_MAX)] = ""
 
 
 class Policies(_Model):
     """Markdown pages under the store: /SLUG/policies/refund/ and so on."""
 
-    refund: Markdown = ""  # 청약철회·교환·환불: its first paragraph is shown on order pages
-    privacy: Markdown = ""  # 개인정보 수집·이용: items, purpose, retention
-    terms: Markdown = ""  # 이용약관
+    refund: Annotated[Markdown, Field(description="청약철회·교환·환불 (Markdown); its first "
+                                      "paragraph is shown on every order page")] = ""
+    privacy: Annotated[Markdown, Field(description="개인정보 수집·이용: 항목, 목적, 보유기간 "
+                                       "(Markdown)")] = ""
+    terms: Annotated[Markdown, Field(description="이용약관 (Markdown)")] = ""
 
 
 class ShowCards(_Model):
