@@ -554,3 +554,15 @@ def test_the_result_page_carries_its_security_headers(tmp_path: Path, db_url: st
             "form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
         assert (response.headers["Cache-Control"], response.headers["X-Content-Type-Options"],
                 response.headers["Referrer-Policy"]) == ("no-store", "nosniff", "no-referrer")
+
+
+def test_the_result_page_shows_the_seller_block_and_the_test_banner(tmp_path: Path,
+                                                                    db_url: str) -> None:
+    with payment_stack(tmp_path, db_url) as stack:
+        paid = stack.pay("gift-set", "isp", {"isp_issuer": "01", "halbu": "0"})
+        page = stack.post(paid).page
+    rows = [(div.dt.get_text(), div.dd.get_text())
+            for div in page.select("footer .seller-info > div")]
+    assert rows == [("상호", "케이에스페이(주)")]
+    assert page.select("footer .policy-links") == []  # the file has no policies
+    assert page.find(class_="test-banner").get_text().startswith("테스트 상점입니다.")
