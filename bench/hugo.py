@@ -4,9 +4,10 @@
 
 Writes N synthetic merchants (bench/synth.py) and, from the very models the build
 reads, a Hugo project with one content file per page the build writes: a store page
-per merchant (a section) and an order page per product and app variant (with the
-same hidden fields, customer inputs and description, converted by Hugo's Markdown),
-laid out by templates shaped like the default theme's. Then times, as whole
+per merchant (a section), its policy pages, and an order page per product and app
+variant (with the same hidden fields, customer inputs and description, converted by
+Hugo's Markdown), each with the seller block, laid out by templates shaped like the
+default theme's. Then times, as whole
 processes and paired (Hugo, then the build, each into a fresh folder), `hugo` and
 `python build.py build`. Both are cold: no output and, for Hugo, no resources cache.
 Needs Debian's `hugo` (apt-get install hugo).
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from synth import write_sites  # noqa: E402
 
-from generator import kspay  # noqa: E402
+from generator import kspay, seller  # noqa: E402
 from generator.config import Site, load_site  # noqa: E402
 from generator.form import customer_inputs, hidden_fields, variants  # noqa: E402
 
@@ -58,9 +59,18 @@ BASEOF = """<!doctype html>
 <main id="main">
 {{ block "main" . }}{{ end }}
 </main>
-<footer class="bottom"><p>결제는 KSNET KSPay 결제창에서 진행됩니다.</p></footer>
+<footer class="bottom">{{ with .Params.seller }}<section class="seller"><h2>판매자 정보</h2><dl class="seller-info">
+{{ range . }}<div><dt>{{ index . 0 }}</dt><dd>{{ with index . 2 }}<a href="{{ . | safeURL }}">{{ end }}{{ index . 1 }}{{ with index . 2 }}</a>{{ end }}</dd></div>
+{{ end }}</dl></section>{{ end }}<p>결제는 KSNET KSPay 결제창에서 진행됩니다.</p></footer>
 </body>
 </html>
+"""
+
+POLICY = """{{ define "header" }}<p class="brand"><a href="{{ .Parent.RelPermalink }}">{{ .Params.store }}</a></p>{{ end }}
+{{ define "main" }}
+<h1>{{ .Title }}</h1>
+<div class="policy">{{ .Content }}</div>
+{{ end }}
 """
 
 SINGLE = """{{ define "title" }}{{ .Title }} 주문 · {{ .Params.store }}{{ end }}
@@ -125,6 +135,7 @@ def write_project(sites: Path, project: Path) -> int:
     layouts = project / "layouts"
     for relpath, text in {"_default/baseof.html": BASEOF, "_default/single.html": SINGLE,
                           "_default/list.html": LIST, "index.html": HOME,
+                          "policy/single.html": POLICY,
                           "partials/customer.html": CUSTOMER}.items():
         (layouts / relpath).parent.mkdir(parents=True, exist_ok=True)
         (layouts / relpath).write_text(text, encoding="utf-8")
@@ -140,15 +151,24 @@ def write_project(sites: Path, project: Path) -> int:
         folder = project / "content" / site.slug
         folder.mkdir(parents=True)
         store = config.store
+        footer = seller.footer(config)
         (folder / "_index.md").write_text(front(
-            {"title": store.name, "ceo": store.ceo_name, "address": store.address},
-            str(config.notice)), encoding="utf-8")
+            {"title": store.name, "ceo": store.ceo_name, "address": store.address,
+             "seller": footer}, str(config.notice)), encoding="utf-8")
         pages += 1
+        for kind, title in seller.policy_pages(config):
+            body = getattr(config.policies, kind, "") if kind != seller.THIRD_PARTY else \
+                "결제를 위해 주식회사 케이에스넷(KSNET)에 개인정보를 제공합니다."
+            (folder / f"policy-{kind}.md").write_text(front(
+                {"title": title, "store": store.name, "type": "policy", "seller": footer},
+                str(body)), encoding="utf-8")
+            pages += 1
         window = kspay.WINDOWS[config.window]
         for product in config.products:
             reply = kspay.reply_for_product(config.reply_url, site.slug, product.slug)
             for variant in variants(config):
                 data = {"title": product.name, "store": store.name, "amount": product.amount,
+                        "seller": footer,
                         "variant": variant.key, "action": window.action, "reply": reply,
                         "prefix": config.order_prefix,
                         "paymethods": [kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
