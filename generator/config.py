@@ -242,6 +242,21 @@ class Product(_Model):
     name: Annotated[str, _kspay_rule("sndGoodname")]
     amount: Annotated[int, Field(ge=1, le=kspay.MAX_AMOUNT)]
     description: Markdown = ""
+    max_quantity: Annotated[int, Field(
+        ge=1, le=kspay.MAX_QUANTITY,
+        description="the most the customer may order at once; above 1 the order page has "
+        "a quantity stepper")] = 1
+    shipping: Annotated[bool, Field(
+        description="false for goods that are not shipped (downloads, courses): no "
+        "shipping fee and no address, whatever the store's shipping says")] = True
+
+
+class Shipping(_Model):
+    fee: Annotated[int, Field(ge=0, le=kspay.MAX_AMOUNT,
+                              description="shipping fee per order, in won")] = 0
+    free_from: Annotated[int, Field(
+        ge=1, le=kspay.MAX_AMOUNT,
+        description="no shipping fee on goods worth this many won or more")] | None = None
 
 
 class SiteConfig(_Model):
@@ -274,8 +289,22 @@ class SiteConfig(_Model):
     ] = "KSPAY"
     theme: Slug = "default"
     notice: Markdown = ""
+    shipping: Annotated[Shipping | None, Field(
+        description="the store ships its goods: the order page asks for the address and "
+        "charges the fee")] = None
     policies: Policies = Policies()
     products: Annotated[list[Product], Field(min_length=1)]
+
+    def ships(self, product: Product) -> bool:
+        return self.shipping is not None and product.shipping
+
+    def total(self, product: Product, quantity: int = 1) -> int:
+        """sndAmount for `quantity` of `product`, shipping included: what the page posts
+        and what the payments service expects."""
+        if self.shipping is not None and product.shipping:
+            return kspay.order_total(product.amount, quantity, self.shipping.fee,
+                                     self.shipping.free_from)
+        return kspay.order_total(product.amount, quantity)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def variants(config: SiteConfig) -> list[Variant]:
 
 
 def hidden_fields(config: SiteConfig, product: Product, variant: Variant,
-                  reply_url: str | None = None) -> list[tuple[str, str]]:
+                  reply_url: str | None = None, quantity: int = 1) -> list[tuple[str, str]]:
     """Every hidden input of the order form, in the order of `kspay.FIELDS` (KSNET's
     mobile sample order), then the echo fields.
 
@@ -47,17 +47,18 @@ def hidden_fields(config: SiteConfig, product: Product, variant: Variant,
     """
     store = config.store
     charset = kspay.WINDOWS[config.window].charset_field
+    total = config.total(product, quantity)
     values = {
         "sndPaymethod": kspay.paymethod_bits(config.paymethods),
         "sndStoreid": store.id,
         "sndCurrencytype": config.currency,
         "sndOrdernumber": "",
         "sndAllregid": "",
-        "sndInstallmenttype": kspay.installment_string(config.installments, product.amount),
-        "sndInteresttype": kspay.interest_string(config.interest_free, product.amount),
+        "sndInstallmenttype": kspay.installment_string(config.installments, total),
+        "sndInteresttype": kspay.interest_string(config.interest_free, total),
         "sndShowcard": kspay.showcard_string(config.show_cards.isp, config.show_cards.mpi),
         "sndGoodname": product.name,
-        "sndAmount": str(product.amount),
+        "sndAmount": str(total),
         "sndReply": reply_url or config.reply_url,
         "sndEscrow": "1" if config.escrow else "0",
         "sndVirExpDt": "",
@@ -72,6 +73,8 @@ def hidden_fields(config: SiteConfig, product: Product, variant: Variant,
         "sndStorePhoneNo": store.phone,
         "sndStoreAddress": store.address,
         **({"sndCharSet": charset} if charset else {}),
+        **({kspay.ECH_SHIPPING_FEE: str(total - product.amount * quantity)}
+           if config.ships(product) else {}),
     }
     fields = [(rule.name, values[rule.name]) for rule in kspay.FIELDS if rule.name in values]
     return fields + sorted(config.echo.items())
@@ -81,7 +84,7 @@ def hidden_inputs(fields: list[tuple[str, str]]) -> Markup:
     """The hidden inputs themselves. The generator writes them, not a theme template: they
     are KSPay's contract, which a theme must not be able to change."""
     return Markup("".join(  # noqa: S704 - every value escaped
-        f'  <input type="hidden" name="{escape(name)}" value="{escape(value)}">\n'
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">\n'
         for name, value in fields))
 
 
@@ -102,25 +105,46 @@ class CustomerInput:
 
 
 def customer_inputs() -> list[CustomerInput]:
-    spec = {
-        "sndOrdername": ("이름", "text", "text", "name", "김토끼"),
-        "sndEmail": ("이메일", "email", "email", "email", "name@example.kr"),
-        "sndMobile": ("휴대폰 번호", "tel", "tel", "tel", "010-1234-5678"),
-    }
+    """Who orders: name, e-mail and mobile, on every order page."""
+    return _inputs(kspay.CUSTOMER_FIELDS)
+
+
+def shipping_inputs() -> list[CustomerInput]:
+    """Where the goods go, on the order pages of goods that ship."""
+    return _inputs(kspay.SHIPPING_FIELDS)
+
+
+# label, type, inputmode, autocomplete, placeholder, help (with {bytes}, {chars}: the rule's)
+_SPEC = {
+    "sndOrdername": ("이름", "text", "text", "name", "김토끼", "한글 {chars}자, 영문 {bytes}자까지"),
+    "sndEmail": ("이메일", "email", "email", "email", "name@example.kr",
+                 "결제 내역을 메일로 받습니다, {bytes}바이트까지"),
+    "sndMobile": ("휴대폰 번호", "tel", "tel", "tel", "010-1234-5678",
+                  "숫자만 {bytes}자리까지, '-'는 빼고 보냅니다"),
+    "ECH_NAME": ("받는 분", "text", "text", "shipping name", "",
+                      "한글 {chars}자, 영문 {bytes}자까지"),
+    "ECH_TEL": ("받는 분 연락처", "tel", "tel", "shipping tel", "010-1234-5678",
+                     "'-'는 빼고 보냅니다"),
+    "ECH_ZIP": ("우편번호", "text", "numeric", "shipping postal-code", "06236", "숫자 5자리"),
+    "ECH_ADDR": ("주소", "text", "text", "shipping address-line1", "",
+                 "한글 {chars}자까지"),
+    "ECH_ADDR2": ("상세 주소", "text", "text", "shipping address-line2", "", ""),
+    "ECH_MEMO": ("배송 메모", "text", "text", "off", "", ""),
+}
+
+
+def _inputs(names: tuple[str, ...]) -> list[CustomerInput]:
     inputs = []
-    for name in kspay.CUSTOMER_FIELDS:
+    for name in names:
         rule = kspay.FIELD_BY_NAME[name]
-        label, input_type, inputmode, autocomplete, placeholder = spec[name]
-        limit = f"{rule.max_bytes}바이트" if rule.max_bytes else ""
-        if name == "sndOrdername":
-            help_text = f"한글 {rule.max_bytes // 2}자, 영문 {rule.max_bytes}자까지"
-        elif name == "sndMobile":
-            help_text = f"숫자만 {rule.max_bytes}자리까지, '-'는 빼고 보냅니다 (선택)"
-        else:
-            help_text = f"결제 내역을 메일로 받습니다, {limit}까지 (선택)"
-        # Never fewer characters than bytes; the mobile number loses its hyphens and
-        # spaces only when sent, so the field takes them as typed.
-        maxlength = None if name == "sndMobile" else rule.max_bytes
-        inputs.append(CustomerInput(name, label, rule.required, rule.max_bytes, maxlength, input_type,
-                                    inputmode, autocomplete, placeholder, help_text))
+        label, input_type, inputmode, autocomplete, placeholder, help_text = _SPEC[name]
+        size = rule.max_bytes or 0
+        help_text = help_text.format(bytes=size, chars=size // 2)
+        if help_text and not rule.required:
+            help_text += " (선택)"
+        # Never fewer characters than bytes; phone numbers lose their hyphens and spaces
+        # only when sent, so those fields take them as typed.
+        maxlength = None if name in kspay.PHONE_FIELDS else rule.max_bytes
+        inputs.append(CustomerInput(name, label, rule.required, rule.max_bytes, maxlength,
+                                    input_type, inputmode, autocomplete, placeholder, help_text))
     return inputs

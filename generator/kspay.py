@@ -185,14 +185,49 @@ FIELDS: tuple[Field, ...] = (
     _f("ECH*", "추가파라미터", "Merchant pass-through values, posted back to sndReply as sent.",
        False, None, NO_CONTROLS, "EUC-KR 문자", "branch-01", "echo",
        hint="must not contain control characters"),
+
+    # The order the customer makes, carried to the merchant in echo fields (KSPay posts
+    # every ECH* back to sndReply); the names are the generator's own.
+    _f("ECH_QTY", "주문 수량", "Quantity ordered (products[].max_quantity above 1: the "
+       "stepper); the payments service recomputes the amount from it.", False, 3,
+       "[1-9][0-9]{0,2}", "숫자 1~999", "2", "customer (products[].max_quantity)",
+       source="ours", hint="must be a whole number from 1"),
+    _f("ECH_SHIP", "배송비", "Shipping fee charged, in won (shipping.fee, none from "
+       "shipping.free_from); the page sets it with the quantity.", False, 9, "[0-9]{1,9}",
+       "숫자", "3000", "shipping (page script)", source="ours",
+       hint="must be a whole number of won"),
+    _f("ECH_NAME", "받는 분", "Recipient of physical goods.", True, 20, NO_CONTROLS,
+       "EUC-KR 문자", "김토끼", "customer (shipping)", source="ours",
+       hint="must not contain control characters"),
+    _f("ECH_TEL", "받는 분 연락처", "Recipient's phone, digits only (the page removes "
+       "hyphens and spaces).", True, 20, "[0-9]{9,20}", "숫자 9자리 이상", "01012345678",
+       "customer (shipping)", source="ours", hint="must hold 9 or more digits"),
+    _f("ECH_ZIP", "우편번호", "Postcode: five digits.", True, 5, "[0-9]{5}", "숫자 5자리",
+       "06236", "customer (shipping)", source="ours", hint="must be 5 digits"),
+    _f("ECH_ADDR", "주소", "Street address.", True, 100, NO_CONTROLS, "EUC-KR 문자",
+       "서울특별시 강남구 테헤란로 1", "customer (shipping)", source="ours",
+       hint="must not contain control characters"),
+    _f("ECH_ADDR2", "상세 주소", "Building, floor, unit.", False, 100, NO_CONTROLS,
+       "EUC-KR 문자", "101동 202호", "customer (shipping)", source="ours",
+       hint="must not contain control characters"),
+    _f("ECH_MEMO", "배송 메모", "Delivery note.", False, 100, NO_CONTROLS, "EUC-KR 문자",
+       "문 앞에 놓아 주세요", "customer (shipping)", source="ours",
+       hint="must not contain control characters"),
 )
 
 FIELD_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 MAX_AMOUNT = 10 ** (FIELD_BY_NAME["sndAmount"].max_bytes or 9) - 1  # 9 digits of won
 _compiled = functools.cache(re.compile)
 CUSTOMER_FIELDS = ("sndOrdername", "sndEmail", "sndMobile")
-# Removed from the mobile number before it is checked: the guide wants digits only.
+# Asked for goods that ship, in this order; posted as echo fields.
+SHIPPING_FIELDS = ("ECH_NAME", "ECH_TEL", "ECH_ZIP", "ECH_ADDR", "ECH_ADDR2",
+                   "ECH_MEMO")
+ECH_QUANTITY, ECH_SHIPPING_FEE = "ECH_QTY", "ECH_SHIP"
+ORDER_ECHO_FIELDS = (ECH_QUANTITY, ECH_SHIPPING_FEE, *SHIPPING_FIELDS)
+MAX_QUANTITY = 10 ** (FIELD_BY_NAME[ECH_QUANTITY].max_bytes or 3) - 1
+# Removed from phone numbers before they are checked: the guide wants digits only.
 MOBILE_STRIP = "[- ]"
+PHONE_FIELDS = ("sndMobile", "ECH_TEL")
 # Trimmed from both ends of customer text. An explicit class: Python's \s and JavaScript's
 # \s differ, and both sides must agree on every string.
 TRIM = "^[ \\t\\r\\n]+|[ \\t\\r\\n]+$"
@@ -302,7 +337,7 @@ def problems(field_name: str, value: str) -> list[str]:
 def normalize_customer(field_name: str, value: str) -> str:
     """What the page sends for a customer's input: trimmed, mobile without - and spaces."""
     value = re.sub(TRIM, "", value)
-    if field_name == "sndMobile":
+    if field_name in PHONE_FIELDS:
         value = re.sub(MOBILE_STRIP, "", value)
     return value
 
@@ -310,7 +345,7 @@ def normalize_customer(field_name: str, value: str) -> str:
 def customer_rules() -> dict[str, object]:
     """The rules the page script needs, as JSON-ready data (one source: FIELDS)."""
     fields = {}
-    for name in CUSTOMER_FIELDS:
+    for name in CUSTOMER_FIELDS + SHIPPING_FIELDS:
         rule = FIELD_BY_NAME[name]
         fields[name] = {
             "required": rule.required,
@@ -322,6 +357,10 @@ def customer_rules() -> dict[str, object]:
         "fields": fields,
         "trim": TRIM,
         "mobileStrip": MOBILE_STRIP,
+        "phoneFields": list(PHONE_FIELDS),
+        "installmentMin": INSTALLMENT_MIN_AMOUNT,
+        "lumpSum": installment_string([0], 0),
+        "noInterest": interest_string("none", 0),
         "orderNumber": {
             "maxBytes": FIELD_BY_NAME["sndOrdernumber"].max_bytes,
             "timestampDigits": ORDER_TIMESTAMP_DIGITS,
@@ -359,6 +398,18 @@ def paymethod_bits(methods: Iterable[str]) -> str:
     for method in methods:
         bits[PAYMETHOD_POSITIONS[method] - 1] = "1"
     return "".join(bits)
+
+
+def shipping_fee(goods: int, fee: int, free_from: int | None) -> int:
+    """The shipping fee on goods worth `goods` won: none from `free_from` won up."""
+    return 0 if free_from is not None and goods >= free_from else fee
+
+
+def order_total(unit: int, quantity: int, fee: int = 0, free_from: int | None = None) -> int:
+    """sndAmount of an order: unit price x quantity, plus shipping. The page script does
+    the same sum (order.js), and the payments service recomputes it from the file."""
+    goods = unit * quantity
+    return goods + shipping_fee(goods, fee, free_from)
 
 
 def offers_installments(amount: int) -> bool:
@@ -479,6 +530,14 @@ def config_problems(config: object, line_of: Callable[[tuple[str | int, ...]], i
         if below_card_minimum(c.paymethods, product.amount):
             found.append((("products", i, "amount"), f"{product.amount} won is below the card "
                           f"minimum of {CARD_MIN_AMOUNT:,} won"))
+        fee = c.shipping.fee if c.shipping and product.shipping else 0
+        if (most := order_total(product.amount, product.max_quantity, fee)) > MAX_AMOUNT:
+            found.append((("products", i, "max_quantity"), f"{product.max_quantity} x "
+                          f"{product.amount:,} won{f' + {fee:,} shipping' if fee else ''} is "
+                          f"{most:,} won, above KSPay's {MAX_AMOUNT:,}"))
+    found += [(("echo", name), f"{name} is the generator's own echo field (the order's "
+               f"{FIELD_BY_NAME[name].label}); choose another name")
+              for name in c.echo if name in ORDER_ECHO_FIELDS]
     return found
 
 
@@ -515,6 +574,8 @@ def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
         value = fields.get(rule.name)
         if rule.name == "sndReply" and not value:
             continue  # said below, in the guide's words
+        if rule.name in ORDER_ECHO_FIELDS:
+            continue  # echo fields to KSPay, which passes them back: checked as ECH* below
         if value is None:
             if rule.required:
                 found.append(FormProblem(f"{rule.name} is missing",

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from . import kspay, seller
 from .config import POLICIES_FOLDER, Site, load_site
 from .cache import digest
-from .form import customer_inputs, hidden_fields, hidden_inputs, variants
+from .form import customer_inputs, hidden_fields, hidden_inputs, shipping_inputs, variants
 from .markdown_safe import render_markdown
 from .output import UnitWriter
 from .pipeline import BuildFailed, BuildOptions
@@ -50,7 +50,10 @@ def page(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
     csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
            + ("connect-src 'self'; " if options.live_reload else "")
            + f"form-action {form_action or chr(39) + 'none' + chr(39)}; base-uri 'none'")
-    return theme.render(template, root=root, csp=csp, live_reload=options.live_reload,
+    # A store's own pages are at depth 1 (its page), 2 (orders), 3 (policies).
+    store_root = "../" * (depth - 1) or "./"
+    return theme.render(template, root=root, store_root=store_root, csp=csp,
+                        live_reload=options.live_reload,
                         asset=lambda name: root + assets[name].path, **context).encode()
 
 
@@ -112,13 +115,24 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
             **store))
         count += 1
     customer = customer_fields(theme)
-    order = dict(form_action=f"https://{kspay.KSPAY_HOST}", customer_fields=customer,
+    order = dict(shipping_fields=shipping_fields(theme), shipping=config.shipping,
+                 installment_rules=(kspay.installment_string(config.installments,
+                                                              kspay.INSTALLMENT_MIN_AMOUNT),
+                                    kspay.interest_string(config.interest_free,
+                                                          kspay.INSTALLMENT_MIN_AMOUNT)),
+                 form_action=f"https://{kspay.KSPAY_HOST}", customer_fields=customer,
                  agreements=agreements(policies),
                  refund_summary=render_markdown(first_paragraph(config.policies.refund)),
                  paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
                  installment_min=kspay.INSTALLMENT_MIN_AMOUNT, window=window, **store)
     for product in config.products:
         reply_url = options.product_reply(site.slug, config.reply_url, product.slug)
+        # The most the customer can order: its form is guarded too (the page script
+        # switches to its installment fields once the total reaches 50,000 won).
+        most = dict(hidden_fields(config, product, page_variants[0], reply_url,
+                                  product.max_quantity))
+        if product.max_quantity > 1:
+            guard(site, product.slug, list(most.items()))
         for variant in page_variants:
             fields = hidden_fields(config, product, variant, reply_url)
             if variant is page_variants[0]:
@@ -131,9 +145,8 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
                 hidden_fields=hidden_inputs(fields), product=product,
                 description=render_markdown(product.description),
                 action=options.form_action or window.action, reply_url=reply_url,
-                installments=posted["sndInstallmenttype"],
-                interest_free=interest_free_text(posted["sndInstallmenttype"],
-                                                 posted["sndInteresttype"]),
+                installment_views=installment_views(posted, most),
+                total=int(posted["sndAmount"]), ships=config.ships(product),
                 escrow=posted["sndEscrow"] == "1", **order))
             count += 1
     return count
@@ -155,6 +168,16 @@ def first_paragraph(text: str) -> str:
     """The first paragraph of Markdown that is not a heading: the refund terms' summary."""
     blocks = [b.strip() for b in re.split(r"\n[ \t]*\n", text)]
     return next((b for b in blocks if b and not b.startswith("#")), "")
+
+
+def installment_views(posted: dict[str, str], most: dict[str, str]) -> list[tuple[str, str, str]]:
+    """What the page says of installments: (when, months, interest-free text) for the
+    form it posts ("below"), and, when a larger quantity reaches 50,000 won and changes
+    them, for that form too ("above": the page script shows it from then on)."""
+    views = [(when, form["sndInstallmenttype"],
+              interest_free_text(form["sndInstallmenttype"], form["sndInteresttype"]))
+             for when, form in (("below", posted), ("above", most))]
+    return views if views[1][1:] != views[0][1:] else views[:1]
 
 
 def interest_free_text(installments: str, interest: str) -> str:
@@ -243,7 +266,15 @@ def write_static(writer: UnitWriter, theme_names: list[str], themes_dir: Path) -
 @kept_with_themes
 def customer_fields(theme: Theme) -> Markup:
     """The customer's inputs, identical on every order page of a theme: rendered once."""
-    return Markup(theme.render("_customer_fields.html", inputs=customer_inputs()))
+    return Markup(theme.render("_customer_fields.html", inputs=customer_inputs(),
+                               legend="주문하는 분"))
+
+
+@kept_with_themes
+def shipping_fields(theme: Theme) -> Markup:
+    """The address inputs of goods that ship, rendered once per theme as well."""
+    return Markup(theme.render("_customer_fields.html", inputs=shipping_inputs(),
+                               legend="받는 분"))
 
 
 @kept_with_themes

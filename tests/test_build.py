@@ -68,9 +68,11 @@ def test_installments_from_fifty_thousand_won_and_app_variants(built: Path) -> N
         assert values["sndStorePhoneNo"] == "0647250000"
         assert values["sndStoreAddress"] == "제주특별자치도 서귀포시 남원읍"
         assert values["ECHA"] == "app-store"
+        assert values["ECH_SHIP"] == "0"  # 59,000 won of goods: free from 50,000
+    # 32,000 won + 3,000 shipping: below 50,000, lump sum only (until the quantity grows).
     cheap = form_values(soup(built / "jeju-orchard" / "tangerine-10kg" / "ios.html"))
-    assert (cheap["sndInstallmenttype"], cheap["sndInteresttype"], cheap["sndAmount"]) == (
-        "0", "NONE", "32000")
+    assert (cheap["sndInstallmenttype"], cheap["sndInteresttype"], cheap["sndAmount"],
+            cheap["ECH_SHIP"]) == ("0", "NONE", "35000", "3000")
 
 
 def test_mb2_window_posts_euc_kr_without_charset_field(built: Path) -> None:
@@ -96,7 +98,13 @@ def expected_fields(config: dict, slug: str, product: dict, rtapp: str) -> dict[
                    for i in range(1, 11))
     months = config.get("installments", [0])
     interest = config.get("interest_free", "none")
-    big = product["amount"] >= 50_000
+    # One of the product, and the store's shipping fee unless the goods reach free_from.
+    shipping = config.get("shipping") if product.get("shipping", True) else None
+    fee = 0
+    if shipping and product["amount"] < shipping.get("free_from", float("inf")):
+        fee = shipping.get("fee", 0)
+    total = product["amount"] + fee
+    big = total >= 50_000
     cards = config.get("show_cards", {})
     isp, mpi = cards.get("isp", True), cards.get("mpi", True)
     showcard = ",".join(([("I")] if isp else []) + (["M"] if mpi is True else
@@ -109,7 +117,7 @@ def expected_fields(config: dict, slug: str, product: dict, rtapp: str) -> dict[
         "sndInteresttype": (interest.upper() if isinstance(interest, str)
                             else ":".join(map(str, sorted(interest)))) if big else "NONE",
         "sndShowcard": showcard, "sndGoodname": product["name"],
-        "sndAmount": str(product["amount"]), "sndReply": reply,
+        "sndAmount": str(total), "sndReply": reply,
         "sndEscrow": "1" if config.get("escrow") else "0", "sndVirExpDt": "", "sndVirExpTm": "",
         "sndStoreName": store["name"], "sndStoreNameEng": store.get("name_en", ""),
         "sndStoreDomain": store.get("domain", ""),
@@ -120,6 +128,8 @@ def expected_fields(config: dict, slug: str, product: dict, rtapp: str) -> dict[
     }
     if config.get("window", "v1.4") == "v1.4":
         fields["sndCharSet"] = "utf-8"
+    if shipping is not None:
+        fields["ECH_SHIP"] = str(fee)
     fields.update(config.get("echo", {}))
     return fields
 
@@ -149,12 +159,14 @@ def test_every_order_page_of_every_example(built: Path, site_file: Path) -> None
 def test_customer_inputs_carry_the_kspay_limits(built: Path) -> None:
     page = soup(built / "kspay-test" / "carrot-10kg" / "index.html")
     name = page.find("input", id="sndOrdername")
-    assert (name["name"], name["maxlength"], name["data-max-bytes"], name.has_attr("required")) == (
-        "sndOrdername", "20", "20", True)
+    assert (name["name"], name["maxlength"], name.has_attr("required")) == (
+        "sndOrdername", "20", True)
     email = page.find("input", id="sndEmail")
     assert (email["type"], email["maxlength"], email.has_attr("required")) == ("email", "50", False)
     mobile = page.find("input", id="sndMobile")
-    assert (mobile["type"], mobile["inputmode"], mobile["data-max-bytes"]) == ("tel", "tel", "20")
+    # No maxlength: the hyphens typed are removed before the 20-digit rule applies.
+    assert (mobile["type"], mobile.get("maxlength"), mobile.has_attr("required")) == (
+        "tel", None, False)
     for field in (name, email, mobile):
         label = page.find("label", attrs={"for": field["id"]})
         assert label is not None and label.get_text(strip=True)
@@ -191,9 +203,9 @@ def test_store_page_lists_products_and_renders_notice(built: Path) -> None:
     page = soup(built / "jeju-orchard" / "index.html")
     assert page.find("h1").get_text() == "제주한라봉농원"
     links = [(a.get_text(), a["href"]) for a in page.select("ul.products a")]
-    assert links == [("한라봉 5kg 선물세트", "../jeju-orchard/hallabong-5kg/"),
-                     ("노지 감귤 10kg", "../jeju-orchard/tangerine-10kg/"),
-                     ("한라봉 10kg 가정용", "../jeju-orchard/hallabong-10kg/")]
+    assert links == [("한라봉 5kg 선물세트", "./hallabong-5kg/"),
+                     ("노지 감귤 10kg", "./tangerine-10kg/"),
+                     ("한라봉 10kg 가정용", "./hallabong-10kg/")]
     assert [p.get_text() for p in page.select("ul.products .price")] == ["59,000원", "32,000원", "89,000원"]
     notice = page.find("section", class_="notice")
     assert notice.find("strong").get_text() == "다음 날"

@@ -65,8 +65,8 @@ def test_unknown_key_suggests_the_close_one(tmp_path: Path) -> None:
     assert errors_of(tmp_path, text) == [
         "shop.yaml:9:1: intrest_free: unknown key; did you mean 'interest_free'? (allowed here: "
         "apps, currency, echo, escrow, good_type, installments, interest_free, notice, "
-        "notify_url, order_prefix, paymethods, policies, products, reply_url, show_cards, "
-        "store, theme, "
+        "notify_url, order_prefix, paymethods, policies, products, reply_url, shipping, "
+        "show_cards, store, theme, "
         "virtual_account_days, window)"]
 
 
@@ -179,7 +179,8 @@ def test_schema_lists_every_contract_key() -> None:
     assert set(schema["properties"]) == {
         "store", "reply_url", "window", "currency", "paymethods", "installments",
         "interest_free", "escrow", "show_cards", "good_type", "apps", "echo", "order_prefix",
-        "theme", "notice", "products", "notify_url", "virtual_account_days", "policies"}
+        "theme", "notice", "products", "notify_url", "virtual_account_days", "policies",
+        "shipping"}
     assert schema["required"] == ["store", "reply_url", "products"]
     assert schema["additionalProperties"] is False
 

@@ -196,7 +196,21 @@ def test_customer_rules_for_the_page_come_from_the_field_table() -> None:
         "sndEmail": {"required": False, "maxBytes": 50,
                      "pattern": kspay.FIELD_BY_NAME["sndEmail"].pattern, "forbidden": ""},
         "sndMobile": {"required": False, "maxBytes": 20, "pattern": "[0-9]{1,20}", "forbidden": ""},
+        # Asked only for goods that ship, and posted as echo fields:
+        "ECH_NAME": {"required": True, "maxBytes": 20, "pattern": kspay.NO_CONTROLS,
+                          "forbidden": ""},
+        "ECH_TEL": {"required": True, "maxBytes": 20, "pattern": "[0-9]{9,20}",
+                         "forbidden": ""},
+        "ECH_ZIP": {"required": True, "maxBytes": 5, "pattern": "[0-9]{5}", "forbidden": ""},
+        "ECH_ADDR": {"required": True, "maxBytes": 100, "pattern": kspay.NO_CONTROLS,
+                     "forbidden": ""},
+        "ECH_ADDR2": {"required": False, "maxBytes": 100, "pattern": kspay.NO_CONTROLS,
+                            "forbidden": ""},
+        "ECH_MEMO": {"required": False, "maxBytes": 100, "pattern": kspay.NO_CONTROLS,
+                     "forbidden": ""},
     }
+    assert (rules["installmentMin"], rules["lumpSum"], rules["noInterest"]) == (50000, "0", "NONE")
+    assert rules["phoneFields"] == ["sndMobile", "ECH_TEL"]
     assert rules["orderNumber"] == {"maxBytes": 30, "timestampDigits": 14, "randomDigits": 6}
 
 

@@ -7,9 +7,12 @@ posts exactly what the order page's form holds, as the page script completes it.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shutil
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +22,7 @@ from urllib.parse import urlencode
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import SITES
+from conftest import ROOT, SITES
 from generator import kspay, results
 from generator.devserver.server import DevServer
 
@@ -56,15 +59,27 @@ def post_form(form: BeautifulSoup, values: dict[str, str], encoding: str = "utf-
                  "application/x-www-form-urlencoded")
 
 
-def pay(server: DevServer, path: str, name: str = "김토끼") -> tuple[BeautifulSoup, str]:
-    """Open the order page and tap Pay: the sandbox window's page and the order number."""
+# What a customer types for goods that ship (the page sends the phone without hyphens).
+ADDRESS = {"ECH_NAME": "김받는", "ECH_TEL": "01012345678", "ECH_ZIP": "63535",
+           "ECH_ADDR": "제주특별자치도 서귀포시 남원읍 한라로 1", "ECH_ADDR2": "감귤창고 2층",
+           "ECH_MEMO": "부재 시 문 앞에 놓아 주세요"}
+
+
+def pay(server: DevServer, path: str, name: str = "김토끼",
+        **order: str) -> tuple[BeautifulSoup, str]:
+    """Open the order page and tap Pay: the sandbox window's page and the order number.
+    `order` sets ECH_* inputs (quantity, address) as the page script would post them."""
     status, _, body = fetch(server.base + path)
     assert status == 200
     form = page(body).find("form", id="pay-form")
     prefix = form["data-order-prefix"]
-    order = prefix + time.strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+    order_number = prefix + time.strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+    address = ADDRESS if form.find("input", attrs={"name": "ECH_NAME"}) else {}
     values = {"sndOrdername": name, "sndEmail": "kspay@carrot.do.kr", "sndMobile": "01609879999",
-              "sndOrdernumber": order, "sndReply": kspay.reply_with_order(form["data-reply"], order)}
+              "sndOrdernumber": order_number,
+              "sndReply": kspay.reply_with_order(form["data-reply"], order_number),
+              **address, **order}
+    order = order_number
     encoding = "cp949" if form.get("accept-charset") else "utf-8"
     status, _, body = post_form(form, values, encoding)
     assert status == 200, body.decode("utf-8")
@@ -228,3 +243,63 @@ def test_recv_post_answers_in_the_requested_order(server: DevServer) -> None:
         + b" " * 8 + b"`1003     "
     assert results.decode_reply(raw, ["ordno", "authyn", "msg1", "amt"]) == {
         "ordno": order, "authyn": "O", "msg1": "정상승인", "amt": "1003"}
+
+
+# --- quantity, shipping and the address: the order travels in ECH* fields --------------
+
+def test_quantity_and_address_travel_in_echo_fields_into_the_export(server: DevServer) -> None:
+    # Two bags of 32,000 won: 64,000 of goods, free shipping from 50,000, and installments.
+    window, order = pay(server, "/jeju-orchard/tangerine-10kg/", ECH_QTY="2", ECH_SHIP="0",
+                        sndAmount="64000", sndInstallmenttype="0:2:3:4:5:6",
+                        sndInteresttype="2:3")
+    assert window.find(id="problems") is None
+    posted, result = follow(choose(server, window, "isp", isp_issuer="01", halbu="3"))
+    assert {k: posted[k] for k in ADDRESS} == ADDRESS  # in EUC-KR on the wire, as KSPay posts
+    assert result.find(id="status")["data-status"] == "approved"
+    stored = server.payments.payments.store.find(order)
+    assert (stored.state, stored.expected_amount, stored.amount) == ("approved", 64000, 64000)
+    assert stored.echo_values == {"ECHA": "app-store", "ECH_QTY": "2", "ECH_SHIP": "0", **ADDRESS}
+    assert server.sandbox.calls(posted["reCommConId"]) == [("1", "64000"), ("3", "64000")]
+    exported = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "payments", "export", "--db",
+         str(server.payments.payments.store.engine.url), "--format", "json"],
+        capture_output=True, text=True, timeout=60, check=True)
+    [row] = [r for r in json.loads(exported.stdout) if r["order_number"] == order]
+    assert (row["expected_amount"], row["echo"]["ECH_QTY"], row["echo"]["ECH_ADDR"],
+            row["echo"]["ECH_MEMO"]) == (64000, "2", "제주특별자치도 서귀포시 남원읍 한라로 1",
+                                         "부재 시 문 앞에 놓아 주세요")
+
+
+def test_a_total_edited_below_the_quantity_is_never_paid(server: DevServer) -> None:
+    # Two bags, but the amount of one (the customer edited the form): the window charges
+    # 35,000; the service expects 64,000 from the file and asks recv_post for that.
+    window, order = pay(server, "/jeju-orchard/tangerine-10kg/", ECH_QTY="2", ECH_SHIP="3000",
+                        sndAmount="35000")
+    posted, result = follow(choose(server, window, "isp", isp_issuer="01", halbu="0"))
+    stored = server.payments.payments.store.find(order)
+    assert (stored.state, stored.expected_amount, stored.paid) == ("refused", 64000, False)
+    assert server.sandbox.calls(posted["reCommConId"]) == [("1", "64000"), ("3", "64000")]
+    assert result.find(id="status")["data-status"] == "refused"
+
+
+@pytest.mark.parametrize(("quantity", "why"), [
+    ("6", "ECH_QTY '6' is not a quantity of jeju-orchard/tangerine-10kg: 1 to 5"),
+    ("0", "ECH_QTY '0' is not a quantity of jeju-orchard/tangerine-10kg: 1 to 5"),
+    ("２", "ECH_QTY '２' is not a quantity of jeju-orchard/tangerine-10kg: 1 to 5"),
+])
+def test_a_quantity_the_page_cannot_make_is_refused_and_nothing_stored(
+        server: DevServer, quantity: str, why: str) -> None:
+    window, order = pay(server, "/jeju-orchard/tangerine-10kg/", ECH_QTY=quantity)
+    returned = choose(server, window, "isp", isp_issuer="01", halbu="0")
+    form = returned.find("form", id="return-form")
+    status, _, body = post_form(form, {}, "cp949")
+    assert (status, body.decode("utf-8")) == (400, f"주문 정보가 잘못되었습니다.\n{why}\n")
+    assert server.payments.payments.store.find(order) is None
+
+
+def test_an_address_missing_for_goods_that_ship_is_refused(server: DevServer) -> None:
+    window, order = pay(server, "/jeju-orchard/hallabong-5kg/", ECH_ZIP="")
+    returned = choose(server, window, "isp", isp_issuer="01", halbu="0")
+    status, _, body = post_form(returned.find("form", id="return-form"), {}, "cp949")
+    assert (status, body.decode("utf-8")) == (400, "주문 정보가 잘못되었습니다.\nECH_ZIP: is required\n")
+    assert server.payments.payments.store.find(order) is None

@@ -8,6 +8,7 @@ edited price applies to payments from then on, as it does to pages after a rebui
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import threading
@@ -22,13 +23,32 @@ SLUG_RE = re.compile(kspay.SLUG_PATTERN)
 
 @dataclass(frozen=True)
 class Offer:
-    """One product of one merchant, as its file says today."""
+    """One product of one merchant, as its file says today; `amount` is what an order of
+    `quantity` costs, shipping included (`SiteConfig.total`, the order page's sum)."""
 
     site: str
     product: str
     product_name: str
     amount: int
     config: SiteConfig
+    quantity: int = 1
+
+    def ordered(self, echo: dict[str, str]) -> Offer | str:
+        """This offer for the order the result post describes (its ECH_QTY; 1 when the
+        page has no quantity), or why the post cannot be such an order."""
+        product = next(p for p in self.config.products if p.slug == self.product)
+        written = echo.get(kspay.ECH_QUANTITY, "1")
+        if not (written.isascii() and written.isdigit()) or not (
+                1 <= int(written) <= product.max_quantity):
+            return (f"{kspay.ECH_QUANTITY} {written[:20]!r} is not a quantity of "
+                    f"{self.site}/{self.product}: 1 to {product.max_quantity}")
+        order = [name for name in kspay.SHIPPING_FIELDS if self.config.ships(product)]
+        for name in order:
+            if (problem := kspay.check(name, echo.get(name, ""))) is not None:
+                return f"{name}: {problem.english()}"
+        quantity = int(written)
+        return dataclasses.replace(self, quantity=quantity,
+                                   amount=self.config.total(product, quantity))
 
     @property
     def store_id(self) -> str:

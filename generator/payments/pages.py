@@ -110,6 +110,7 @@ class ResultPages:
             asset=lambda name: STATIC_PREFIX + assets[name].path.removeprefix("static/"),
             config=config, result=view_of(payment, config), store_url=site_url,
             retry_url=f"{site_url}{payment.product}/", site={"slug": payment.site},
+            store_root=site_url,
             seller=seller.footer(config), policies=seller.policy_pages(config),
             test_store=config.store.id == kspay.TEST_STORE_ID)
         return html.encode("utf-8")

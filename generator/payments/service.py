@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, parse_qsl
 
 from .. import kspay
 from ..theme import THEMES_DIR
-from .catalog import Catalog
+from .catalog import Catalog, Offer
 from .flow import Payments
 from .notify import Notifier, notify_secret
 from .pages import CSP, STATIC_PREFIX, ResultPages
@@ -35,8 +35,9 @@ HEALTH_PATH = "/kspay/health"
 
 StartResponse = Callable[..., object]
 _CONN_ID = re.compile(kspay.CONN_ID_PATTERN)
-# The order pages send only the echo fields the merchant's file names: the same rule.
-_ECHO = re.compile(kspay.ECHO_NAME_PATTERN)
+# The order pages send the echo fields the merchant's file names (the same rule) and
+# the order's own: quantity, shipping fee, address.
+_ECHO = re.compile(f"{kspay.ECHO_NAME_PATTERN}|{'|'.join(kspay.ORDER_ECHO_FIELDS)}")
 
 
 class BadRequest(Exception):
@@ -173,6 +174,10 @@ class PaymentsApp:
             raise BadRequest("400 Bad Request",
                              f"ordno {order_number[:40]!r} is not an order number of {site}'s pages",
                              "주문번호가 잘못되었습니다.")
+        ordered = offer.ordered(echo)
+        if isinstance(ordered, str) and not cancelled:  # no page of the store posts it
+            raise BadRequest("400 Bad Request", ordered, "주문 정보가 잘못되었습니다.")
+        offer = ordered if isinstance(ordered, Offer) else offer
         try:
             payment = self.payments.receive(offer, order_number, conn_id, cancelled, echo)
         except StoreError as exc:
