@@ -12,14 +12,16 @@ import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PlainValidator,
+    Tag,
     ValidationError,
     WithJsonSchema,
 )
@@ -84,6 +86,8 @@ def _pattern_rule(pattern: str, rule: str) -> AfterValidator:
 def _months(value: Any) -> list[int]:
     if not isinstance(value, list) or not all(type(m) is int for m in value):
         raise PydanticCustomError("kspay", "expected a list of months such as [0, 2, 3]")
+    if not value:
+        raise PydanticCustomError("kspay", "needs at least one month: [0] is lump sum only")
     for month in value:
         if month == 1 or not 0 <= month <= kspay.MAX_INSTALLMENT_MONTHS:
             raise PydanticCustomError(
@@ -98,6 +102,8 @@ def _months(value: Any) -> list[int]:
 def _interest_free(value: Any) -> str | list[int]:
     if value in ("none", "all"):
         return typing.cast(str, value)
+    if value == []:
+        raise PydanticCustomError("kspay", "needs at least one month; none waives no interest")
     if isinstance(value, list):
         months = _months(value)
         if 0 in months:
@@ -110,6 +116,10 @@ def _interest_free(value: Any) -> str | list[int]:
 def _mpi(value: Any) -> bool | list[str]:
     if type(value) is bool:
         return value
+    if value == []:
+        raise PydanticCustomError(
+            "kspay", 'an empty list shows no MPI card: write false for none, or list card '
+            'codes such as ["04", "05"]')
     if isinstance(value, list) and value and all(
             isinstance(c, str) and re.fullmatch("[0-9]{2}", c) for c in value):
         return value
@@ -187,6 +197,23 @@ class ShowCards(_Model):
     mpi: MpiCards = True
 
 
+def _all_cards(value: Any) -> str:
+    if value != "all":
+        raise PydanticCustomError(
+            "kspay", "must be all or a mapping such as {isp: true, mpi: true}, "
+            f"got {quoted(value)}")
+    return "all"
+
+
+AllCards = Annotated[str, PlainValidator(_all_cards), WithJsonSchema({"const": "all"})]
+# show_cards is a word or a mapping; the tag picks which, so an error names one of them.
+SHOW_CARDS_TAGS = ("all", "cards")
+
+
+def _show_cards_kind(value: Any) -> str:
+    return "all" if isinstance(value, str) else "cards"
+
+
 class Apps(_Model):
     android: bool = False
     ios_scheme: Annotated[str, _pattern_rule(kspay.APP_SCHEME_PATTERN,
@@ -216,11 +243,14 @@ class SiteConfig(_Model):
     installments: Months = [0]
     interest_free: InterestFree = "none"
     escrow: bool = False
-    show_cards: ShowCards = ShowCards()
+    show_cards: Annotated[Union[Annotated[AllCards, Tag("all")],
+                                Annotated[ShowCards, Tag("cards")]],
+                          Discriminator(_show_cards_kind)] | None = None
     good_type: Literal["physical", "digital"] | None = None
     apps: Apps = Apps()
     echo: dict[Annotated[str, _pattern_rule(kspay.ECHO_NAME_PATTERN,
-                                            "echo names are ECH and one capital letter")],
+                                            "echo names are ECH and letters, digits or _ "
+                                            "(ECHA, ECHSID, ECH_OrdNo)")],
                Annotated[str, _kspay_rule("ECH*")]] = {}
     virtual_account_days: Annotated[int, Field(
         ge=1, le=kspay.VIRTUAL_ACCOUNT_DAYS_MAX,
@@ -327,7 +357,7 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         return sorted(found, key=lambda e: (e.line, e.column))
     problems = [error(doc.mark(where), where, message) for where, message in
                 kspay.config_problems(config, lambda where: doc.mark(where).line)]
-    return problems or Site(slug, path, config, doc, data)
+    return sorted(problems, key=lambda e: (e.line, e.column)) or Site(slug, path, config, doc, data)
 
 
 # --- pydantic errors -> messages for people -------------------------------------------
@@ -351,7 +381,7 @@ _EXPECTED = {"int_type": "a whole number", "int_from_float": "a whole number",
 
 
 def _locate(doc: Document, err: Any) -> tuple[Mark, tuple[str | int, ...], str]:
-    loc = err["loc"]
+    loc = _without_tags(err["loc"])
     where = tuple(p for p in loc if isinstance(p, int) or p in _known_keys(loc))
     kind, value = err["type"], err.get("input")
     if loc and loc[-1] == "[key]":
@@ -380,6 +410,13 @@ def _locate(doc: Document, err: Any) -> tuple[Mark, tuple[str | int, ...], str]:
     else:
         message = err["msg"]
     return doc.mark(where), where, message
+
+
+def _without_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The loc without the tag pydantic puts after show_cards (which kind it was)."""
+    if loc[:1] == ("show_cards",) and len(loc) > 1 and loc[1] in SHOW_CARDS_TAGS:
+        return loc[:1] + loc[2:]
+    return loc
 
 
 def _known_keys(loc: tuple[Any, ...]) -> set[str]:

@@ -100,7 +100,7 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
         notice=render_markdown(config.notice), variants=page_variants))
     count = 1
     customer = customer_fields(theme)
-    for product in config.products:
+    for index, product in enumerate(config.products):
         reply_url = options.product_reply(site.slug, config.reply_url, product.slug)
         context = dict(
             form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
@@ -113,9 +113,9 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
         for variant in page_variants:
             fields = hidden_fields(config, product, variant, reply_url)
             if variant is page_variants[0]:
-                guard(site, product.slug, fields)  # the variants differ only in sndRtApp
+                guard(site, index, fields)  # the variants differ only in sndRtApp
             elif problem := kspay.check("sndRtApp", variant.rtapp):
-                raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
+                raise BuildFailed([str(site.error(("apps",), refused(problem)))])
             writer.write(f"{site.slug}/{product.slug}/{variant.filename}", page(
                 theme, "order.html", 2, assets, options, variant=variant,
                 hidden_fields=hidden_inputs(fields), **context))
@@ -128,13 +128,18 @@ _PAY_TIME = {f.name: f.example for f in kspay.FIELDS
              if f.set_by in ("customer", "order_prefix (page script)")}
 
 
-def guard(site: Site, product_slug: str, hidden: list[tuple[str, str]]) -> None:
+def guard(site: Site, index: int, hidden: list[tuple[str, str]]) -> None:
     """Never write a form that KSPay would refuse: the config checks should make this
-    unreachable; if they miss a case, the build stops here instead of a customer."""
+    unreachable; if they miss a case, the build stops here instead of a customer, at the
+    product's place in the file and naming the field KSPay would refuse."""
     problems = kspay.form_problems({**dict(hidden), **_PAY_TIME})
     if problems:
-        raise BuildFailed([f"{site.source}: products.{product_slug}: the order form would be "
-                           f"refused by KSPay: {p.english()}" for p in problems])
+        raise BuildFailed([str(site.error(("products", index), refused(p))) for p in problems])
+
+
+def refused(problem: kspay.Problem | kspay.FormProblem) -> str:
+    return (f"the order form would be refused by KSPay: {problem.field_name}: "
+            f"{problem.english()}")
 
 
 @dataclass(frozen=True)

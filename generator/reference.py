@@ -92,6 +92,7 @@ class ResultCode:
 class TransactionPrefix:
     chars: tuple[str, ...]
     method: str
+    key: str  # card, virtual_account, mobile, ...: the method's name in code
     smartphone: bool
 
 
@@ -152,7 +153,7 @@ def load_reference() -> Reference:
     phone = _read_yaml("smartphone.yaml")
     results = _read_yaml("results.yaml")
     prefixes = tuple(
-        TransactionPrefix(tuple(p["chars"]), p["method"], p["smartphone"])
+        TransactionPrefix(tuple(p["chars"]), p["method"], p["key"], p["smartphone"])
         for p in results["prefixes"]
     )
     return Reference(
