@@ -23,7 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="validate merchant files, write nothing")
     check.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
 
-    commands.add_parser("schema", help="print the JSON Schema of a merchant file")
+    schema = commands.add_parser("schema", help="print the JSON Schema of a merchant file")
+    schema.add_argument("--markdown", action="store_true",
+                        help="print the README's table of keys instead")
 
     serve = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on change")
     serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free)")
@@ -56,8 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "schema":
         import json
 
-        from .config import json_schema
+        from .config import json_schema, readme_table
 
+        if args.markdown:
+            print(readme_table(), end="")
+            return 0
         json.dump(json_schema(), sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
@@ -112,9 +117,11 @@ def _serve(sites: Path, port: int, use_sandbox: bool) -> int:
 
 
 def _new(slug: str, sites: Path) -> int:
+    import os
     import re
 
     from . import kspay, starter
+    from .config import SCHEMA_COMMENT, SCHEMA_FILE
 
     if re.fullmatch(kspay.SLUG_PATTERN, slug) is None:
         return _fail([f"{slug}: a slug is lower-case letters, digits and single hyphens"])
@@ -122,8 +129,13 @@ def _new(slug: str, sites: Path) -> int:
     if target.exists():
         return _fail([f"{target}: already exists; not overwritten"])
     sites.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter.STARTER, encoding="utf-8")
+    # The schema as `kspay-pages schema > kspay-pages.schema.json` writes it in the working
+    # folder, from where the file is: the editor's YAML language server reads the line.
+    schema = Path(os.path.relpath(Path.cwd() / SCHEMA_FILE, sites.resolve())).as_posix()
+    target.write_text(f"{SCHEMA_COMMENT}{schema}\n{starter.STARTER}", encoding="utf-8")
     print(f"wrote {target}; edit it, then run: kspay-pages check {target}")
+    if not Path(SCHEMA_FILE).exists():
+        print(f"for your editor to check it as you type: kspay-pages schema > {SCHEMA_FILE}")
     return 0
 
 

@@ -122,3 +122,33 @@ def test_errors_from_the_command_line_are_those_of_a_build_in_process(
         ["sites/jeju-orchard.yaml", str(jeju.read_text(encoding="utf-8").count("\n")), "8"],
         ["sites/kspay-test.yaml", "25", "13"]]
     assert not (tmp_path / "_site").exists()
+
+
+def test_new_points_the_file_at_the_schema_for_editors(tmp_path: Path) -> None:
+    result = run("new", "my-shop", cwd=tmp_path)
+    assert result.stdout.splitlines() == [
+        "wrote sites/my-shop.yaml; edit it, then run: kspay-pages check sites/my-shop.yaml",
+        "for your editor to check it as you type: kspay-pages schema > kspay-pages.schema.json"]
+    first = (tmp_path / "sites" / "my-shop.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../kspay-pages.schema.json"
+    schema = run("schema", cwd=tmp_path)
+    (tmp_path / "kspay-pages.schema.json").write_text(schema.stdout, encoding="utf-8")
+    # Elsewhere, the path still leads from the file to the schema; with it written, no hint.
+    deeper = run("new", "other", "--sites", "shops/2026", cwd=tmp_path)
+    assert deeper.stdout.splitlines() == [
+        "wrote shops/2026/other.yaml; edit it, then run: kspay-pages check shops/2026/other.yaml"]
+    written = tmp_path / "shops" / "2026" / "other.yaml"
+    line = written.read_text(encoding="utf-8").splitlines()[0]
+    target = line.removeprefix("# yaml-language-server: $schema=")
+    assert target == "../../kspay-pages.schema.json"
+    assert (written.parent / target).resolve() == (tmp_path / "kspay-pages.schema.json").resolve()
+    assert run("check", str(written), cwd=tmp_path).returncode == 0
+
+
+def test_schema_markdown_is_the_readmes_table(tmp_path: Path) -> None:
+    from generator import config
+
+    result = run("schema", "--markdown", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout == config.readme_table()
+    assert result.stdout.startswith("| key | KSPay field | rule |\n| --- | --- | --- |\n| `store` |")
