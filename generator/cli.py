@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--force", action="store_true", help="render every page, changed or not")
     build.add_argument("--jobs", type=int, default=None,
                        help="worker processes (default: one per core)")
+    build.add_argument("--no-reference", dest="reference", action="store_false",
+                       help="publish only the shops: no reference/ appendix")
 
     check = commands.add_parser("check", help="validate merchant files, write nothing")
     check.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "build" and args.command is None:
         args = parser.parse_args(["build", *argv])
     if command == "build":
-        return _build(args.sites, args.out, args.force, args.jobs)
+        return _build(args.sites, args.out, args.force, args.jobs, args.reference)
     if command == "check":
         return _check(args.paths)
     if command == "serve":
@@ -76,11 +78,12 @@ def _fail(errors: list[str]) -> int:
     return 1
 
 
-def _build(sites: Path, out: Path, force: bool, jobs: int | None) -> int:
+def _build(sites: Path, out: Path, force: bool, jobs: int | None, reference: bool = True) -> int:
     from . import pipeline
 
+    options = pipeline.BuildOptions(reference=reference)
     try:
-        report = pipeline.build(sites, out, force=force, jobs=jobs)
+        report = pipeline.build(sites, out, options=options, force=force, jobs=jobs)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
     except OSError as exc:  # the disk is full, a folder is read-only, ...

@@ -170,7 +170,7 @@ def render_directory(writer: UnitWriter, stores: list[StoreLink], themes_dir: Pa
                      options: BuildOptions) -> int:
     theme = load_theme("default", themes_dir)
     writer.write("index.html", page(theme, "directory.html", 0, theme_assets("default", themes_dir),
-                                    options, stores=stores))
+                                    options, stores=stores, reference=options.reference))
     return 1
 
 

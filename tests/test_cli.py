@@ -152,3 +152,27 @@ def test_schema_markdown_is_the_readmes_table(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout == config.readme_table()
     assert result.stdout.startswith("| key | KSPay field | rule |\n| --- | --- | --- |\n| `store` |")
+
+
+def test_build_no_reference_publishes_only_the_shops(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    full = run("build", "--sites", str(SITES), "--out", str(out), cwd=tmp_path)
+    assert full.returncode == 0, full.stderr
+    assert (out / "reference" / "cards" / "index.html").is_file()
+    shops = run("build", "--no-reference", "--sites", str(SITES), "--out", str(out), cwd=tmp_path)
+    assert shops.returncode == 0, shops.stderr
+    assert shops.stdout.rstrip().endswith(", 1 removed")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "book-academy", "index.html", "jeju-orchard", "kspay-test", "static"]
+    directory = (out / "index.html").read_text(encoding="utf-8")
+    assert "reference/" not in directory
+    assert 'href="./kspay-test/"' in directory
+    again = run("build", "--no-reference", "--sites", str(SITES), "--out", str(out), cwd=tmp_path)
+    assert again.stdout.endswith(": nothing changed\n")
+    fresh = tmp_path / "fresh"
+    run("build", "--no-reference", "--sites", str(SITES), "--out", str(fresh), cwd=tmp_path)
+    assert not (fresh / "reference").exists()
+    back = run("build", "--sites", str(SITES), "--out", str(out), cwd=tmp_path)
+    assert back.returncode == 0
+    assert (out / "reference" / "cards" / "index.html").is_file()
+    assert 'href="./reference/"' in (out / "index.html").read_text(encoding="utf-8")
