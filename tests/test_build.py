@@ -292,3 +292,23 @@ def test_every_last_guard_message_names_the_field(
     assert failed.value.errors == [
         f"{sites}/shop.yaml:6:5: products[0]: the order form would be refused by KSPay: "
         f"{field}: {rule}"]
+
+
+def test_every_page_names_its_icon_and_the_file_is_published(built: Path) -> None:
+    """Without <link rel=icon> a browser asks for /favicon.ico, a 404 on every page."""
+    pages = sorted(built.rglob("*.html"))
+    assert len(pages) > 20
+    for path in pages:
+        [icon] = soup(path).find_all("link", rel="icon")
+        assert icon["type"] == "image/svg+xml"
+        target = (path.parent / icon["href"]).resolve()
+        assert target.is_file() and target.is_relative_to(built / "static"), path
+        assert target.read_bytes().startswith(b"<svg xmlns=\"http://www.w3.org/2000/svg\"")
+
+
+def test_required_inputs_carry_no_redundant_aria_required(built: Path) -> None:
+    """The Nu checker warns on aria-required beside required: required says it."""
+    page = soup(built / "kspay-test" / "carrot-10kg" / "index.html")
+    required = page.find_all("input", required=True)
+    assert [i["name"] for i in required] == ["sndOrdername"]
+    assert page.find_all(attrs={"aria-required": True}) == []
