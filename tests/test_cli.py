@@ -64,7 +64,7 @@ def test_build_prints_one_summary_line(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     [line] = result.stdout.splitlines()
     assert line.startswith(f"built 3 site(s) into {tmp_path / 'out'} in ")
-    assert line.endswith(": 23 page(s) rendered, 32 file(s) written, 0 unchanged, 0 removed")
+    assert line.endswith(": 23 page(s) rendered, 33 file(s) written, 0 unchanged, 0 removed")
     again = run("build", "--sites", str(SITES), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert again.stdout.endswith(": nothing changed\n")
     assert (tmp_path / "out" / "kspay-test" / "carrot-10kg" / "index.html").is_file()
