@@ -215,7 +215,8 @@ def results_page(ref: Reference) -> ReferencePage:
         "가이드의 결과 항목 표에는 오타가 세 곳 있습니다(거래번호 길이 4, trdtm 두 번, "
         "HHMMTT). 아래 표는 정정한 값이며, 정정한 행에는 가이드 원문과 정정 내용을 함께 적었습니다.",
         "결제는 가맹점 서버가 recv_post를 sndActionType=1로 부를 때 이루어지고, 결과를 저장한 뒤 "
-        "3으로 다시 부릅니다. 고객이 결제창을 닫으면 reCnclType=1이 오고, 부를 것이 없습니다.",
+        "3으로 다시 부릅니다. 고객이 결제창을 닫으면 reCnclType=1이 오고, 결제된 것이 없으므로 "
+        "recv_post를 부르지 않습니다.",
         *res.notes), (windows, posted, request, actions, fields, recv_post, codes, prefixes,
                       authyn, receipts))
 
