@@ -23,12 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--strict", action="store_true", help=strict)
     build.add_argument("--no-wait", action="store_true",
                        help="exit 1 at once if another build is writing the output folder")
+    build.add_argument("--no-reference", dest="reference", action="store_false",
+                       help="publish only the shops: no reference/ appendix")
 
     check = commands.add_parser("check", help="validate merchant files, write nothing")
     check.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
     check.add_argument("--strict", action="store_true", help=strict)
 
-    commands.add_parser("schema", help="print the JSON Schema of a merchant file")
+    schema = commands.add_parser("schema", help="print the JSON Schema of a merchant file")
+    schema.add_argument("--markdown", action="store_true",
+                        help="print the README's table of keys instead")
 
     serve = commands.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on change")
     serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free)")
@@ -54,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["build", *argv])
     if command == "build":
         return _build(args.sites, args.out, args.force, args.jobs, not args.no_wait,
-                      args.strict)
+                      args.strict, args.reference)
     if command == "check":
         return _check(args.paths, args.strict)
     if command == "serve":
@@ -62,8 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "schema":
         import json
 
-        from .config import json_schema
+        from .config import json_schema, readme_table
 
+        if args.markdown:
+            print(readme_table(), end="")
+            return 0
         json.dump(json_schema(), sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
@@ -86,11 +93,13 @@ def _warn(warnings: list[str] | tuple[str, ...]) -> None:
 
 
 def _build(sites: Path, out: Path, force: bool, jobs: int | None, wait: bool,
-           strict: bool) -> int:
+           strict: bool, reference: bool = True) -> int:
     from . import output, pipeline
 
+    options = pipeline.BuildOptions(reference=reference)
     try:
-        report = pipeline.build(sites, out, force=force, jobs=jobs, wait=wait, strict=strict)
+        report = pipeline.build(sites, out, options=options,
+                                force=force, jobs=jobs, wait=wait, strict=strict)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
     except output.OutputBusy as exc:
@@ -137,9 +146,11 @@ def _serve(sites: Path, port: int, use_sandbox: bool) -> int:
 
 
 def _new(slug: str, sites: Path) -> int:
+    import os
     import re
 
     from . import kspay, starter
+    from .config import SCHEMA_COMMENT, SCHEMA_FILE
 
     if re.fullmatch(kspay.SLUG_PATTERN, slug) is None:
         return _fail([f"{slug}: a slug is lower-case letters, digits and single hyphens"])
@@ -147,8 +158,13 @@ def _new(slug: str, sites: Path) -> int:
     if target.exists():
         return _fail([f"{target}: already exists; not overwritten"])
     sites.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter.STARTER, encoding="utf-8")
+    # The schema as `kspay-pages schema > kspay-pages.schema.json` writes it in the working
+    # folder, from where the file is: the editor's YAML language server reads the line.
+    schema = Path(os.path.relpath(Path.cwd() / SCHEMA_FILE, sites.resolve())).as_posix()
+    target.write_text(f"{SCHEMA_COMMENT}{schema}\n{starter.STARTER}", encoding="utf-8")
     print(f"wrote {target}; edit it, then run: kspay-pages check {target}")
+    if not Path(SCHEMA_FILE).exists():
+        print(f"for your editor to check it as you type: kspay-pages schema > {SCHEMA_FILE}")
     return 0
 
 

@@ -20,6 +20,12 @@ from typing import Any, Literal
 from collections.abc import Callable, Iterable
 
 ENCODING = "cp949"  # KSNET and the card companies work in EUC-KR (CP949) bytes.
+# CP949 is what a browser sends for a form with accept-charset="EUC-KR" (the WHATWG
+# Encoding Standard's EUC-KR is Windows-949), so byte counts use it. It has 8,822 Hangul
+# syllables that KS X 1001, strict EUC-KR, lacks (똠, 샾); a server that decodes strict
+# EUC-KR garbles them. Python's euc_kr codec writes those as 8-byte jamo sequences, so a
+# character it encodes in exactly two bytes is in KS X 1001.
+STRICT_ENCODING = "euc_kr"
 
 INSTALLMENT_MIN_AMOUNT = 50_000  # won; below this only lump sum (guide, chapter 3)
 CARD_MIN_AMOUNT = 1_000  # won; the card window refuses less (guide, chapter 3)
@@ -29,7 +35,8 @@ ORDER_PREFIX_MAX = 10
 # prefix + YYYYMMDDHHMMSS + random digits: the page fills up to ORDER_NUMBER_MAX bytes.
 ORDER_TIMESTAMP_DIGITS = 14
 ORDER_RANDOM_DIGITS = 6
-ECHO_NAME_PATTERN = "ECH[A-Z]"
+# ECH and letters, digits or _: KSNET's samples send ECHA, ECHSID and ECH_OrdNo.
+ECHO_NAME_PATTERN = "ECH[A-Za-z0-9_]+"
 VIRTUAL_ACCOUNT_DAYS_MAX = 30  # ours: a deposit window longer than a month helps no one
 VIRTUAL_ACCOUNT_CLOSES = "235959"  # sndVirExpTm: the deadline day's last second
 SLUG_PATTERN = "[a-z0-9]+(-[a-z0-9]+)*"
@@ -56,16 +63,20 @@ class Window:
     accept_charset: str | None  # None: the page's own UTF-8
     charset_field: str | None  # value of the hidden sndCharSet, None: not sent
     recv_post: str  # where the merchant's server completes the payment (KSNET's web-host samples)
+    all_cards: str  # sndShowcard for every card: KSNET's V1.4 sample sends C, the guide I,M
+    # Text the merchant writes must be in KS X 1001 (strict EUC-KR) when the window reads
+    # EUC-KR: see STRICT_ENCODING.
+    strict_text: bool
 
 
 KSPAY_HOST = "kspay.ksnet.to"
 WINDOWS: dict[str, Window] = {
     "v1.4": Window(
         "v1.4", f"https://{KSPAY_HOST}/store/KSPayMobileV1.4/KSPayPWeb.jsp", None, "utf-8",
-        f"https://{KSPAY_HOST}/store/KSPayMobileV1.4/web_host/recv_post.jsp",
+        f"https://{KSPAY_HOST}/store/KSPayMobileV1.4/web_host/recv_post.jsp", "C", False,
     ),
     "mb2": Window("mb2", f"https://{KSPAY_HOST}/store/mb2/KSPayPWeb.jsp", "EUC-KR", None,
-                  f"https://{KSPAY_HOST}/store/mb2/web_host/recv_post.jsp"),
+                  f"https://{KSPAY_HOST}/store/mb2/web_host/recv_post.jsp", "I,M", True),
 }
 
 
@@ -84,9 +95,10 @@ class Field:
     set_by: str  # the config key, "customer", "page script" or "fixed"
     forbidden: str = ""  # characters refused even where the pattern allows them
     encodable: bool = True  # must encode in EUC-KR
-    source: str = "guide"
+    source: str = "가이드"  # where the rule comes from, in Korean (the parameters page)
     hint: str = ""  # what to do when the pattern does not match
     empty_ok: bool = False  # required to be sent, yet empty is a valid value (sndRtApp)
+    conflict: str = ""  # where KSNET's texts disagree on this field and which one we follow
 
 
 def _f(*args: object, **kwargs: object) -> Field:
@@ -94,123 +106,143 @@ def _f(*args: object, **kwargs: object) -> Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    _f("sndPaymethod", "결제수단설정", "Payment methods offered: ten 0/1 digits; card is "
-       "position 1, virtual account 2, mobile 6.", True, 10, "[01]{10}", "0 또는 1, 10자리",
+    _f("sndPaymethod", "결제수단설정", "결제수단: 0/1 열 자리. 신용카드는 1번째, 가상계좌는 2번째, "
+       "휴대폰은 6번째 자리입니다.", True, 10, "[01]{10}", "0 또는 1, 10자리",
        "1000000000", "paymethods", hint="must be ten digits 0 or 1"),
-    _f("sndStoreid", "상점아이디", f"Store id issued by KSNET ({TEST_STORE_ID} is the test store).",
+    _f("sndStoreid", "상점아이디", f"KSNET이 발급한 상점아이디 ({TEST_STORE_ID}는 테스트 상점).",
        True, 10, "[0-9]{10}", "숫자 10자리", TEST_STORE_ID, "store.id",
        hint="must be exactly 10 digits"),
-    _f("sndCurrencytype", "화폐단위", "Currency: won, written WON or 410.", True, 3, "WON|410",
+    _f("sndCurrencytype", "화폐단위", "화폐단위: 원화, WON 또는 410.", True, 3, "WON|410",
        "WON 또는 410", "WON", "currency", hint="must be WON or 410"),
-    _f("sndOrdernumber", "주문번호", "Order number, unique per payment; made by the page when "
-       "the customer taps Pay.", True, 30, "[A-Za-z0-9_]{1,30}", "영문, 숫자, _",
+    _f("sndOrdernumber", "주문번호", "결제마다 다른 주문번호. 고객이 결제 버튼을 누를 때 페이지가 "
+       "만듭니다.", True, 30, "[A-Za-z0-9_]{1,30}", "영문, 숫자, _",
        "KSPAY20261128093000123456", "order_prefix (page script)",
-       hint="may hold only A-Z, a-z, 0-9 and _"),
-    _f("sndAllregid", "주민번호", "Resident registration number; never collected, sent empty.",
+       hint="may hold only A-Z, a-z, 0-9 and _",
+       conflict="가이드 2장 Part 2는 주문번호를 30Byte(한글 15자)로, 4장 Q&A는 '영문 50byte, "
+       "한글 25자'로 적었고, 3장 결과 항목 표의 ordno 길이는 50입니다. 보내는 값은 Part 2의 "
+       "30바이트를 따릅니다."),
+    _f("sndAllregid", "주민번호", "주민등록번호. 수집하지 않고 항상 빈 값으로 보냅니다.",
        False, 13, "", "항상 빈 값", "", "fixed",
-       source="guide (optional); always empty under Korean privacy law", hint="must be empty"),
-    _f("sndInstallmenttype", "일반할부개월수", "Installment months offered, joined by ':'; 0 is "
-       "lump sum. Only 0 below 50,000 won.", True, 30, "[0-9]{1,2}(:[0-9]{1,2})*",
-       "개월 수(0~36)를 :로 연결", "0:2:3:4:5:6:7:8:9:10:11:12", "installments",
-       hint="must be months joined by ':'"),
-    _f("sndInteresttype", "무이자할부개월수", "Interest-free months paid by the merchant: NONE, "
-       "ALL, or months joined by ':' among those offered.", True, 30,
+       source="가이드(옵션). 개인정보 보호법에 따라 항상 빈 값", hint="must be empty"),
+    _f("sndInstallmenttype", "일반할부개월수", "고객이 고를 수 있는 할부 개월 수를 :로 연결한 값. "
+       f"0은 일시불입니다. {INSTALLMENT_MIN_AMOUNT:,}원 미만 상품에는 0만 보냅니다.", True, 30,
+       "[0-9]{1,2}(:[0-9]{1,2})*", f"개월 수(0~{MAX_INSTALLMENT_MONTHS})를 :로 연결",
+       "0:2:3:4:5:6:7:8:9:10:11:12", "installments", hint="must be months joined by ':'",
+       conflict="가이드의 샘플 주문 페이지는 금액 1,003원에 할부 0:2:3:4:5:6:7:8:9:10:11:12를 "
+       f"보내지만, 3장은 할부 거래가 5만원 이상이라고 적었습니다. {INSTALLMENT_MIN_AMOUNT:,}원 "
+       "미만 상품에는 0(일시불)만 보냅니다."),
+    _f("sndInteresttype", "무이자할부개월수", "가맹점이 할부 수수료를 부담하는 무이자 개월: NONE, "
+       "ALL 또는 할부 개월 중 일부를 :로 연결한 값.", True, 30,
        "NONE|ALL|[0-9]{1,2}(:[0-9]{1,2})*", "NONE, ALL 또는 개월 수를 :로 연결", "3:4:5:6",
        "interest_free", hint="must be NONE, ALL or months joined by ':'"),
-    _f("sndShowcard", "카드표시", "Card authentication shown: I = ISP, M = MPI, M(04,05) = MPI "
-       "for those 2-digit card codes only.", False, None,
-       r"(I|M|M\([0-9]{2}(,[0-9]{2})*\))(,(I|M|M\([0-9]{2}(,[0-9]{2})*\)))*",
-       "I, M 또는 M(카드사 코드)를 ,로 연결", "I,M", "show_cards", hint="must be like I,M or M(04,05)"),
-    _f("sndGoodname", "상품명", "Goods name; the card approval fails above 30 bytes.", True, 30,
+    _f("sndShowcard", "카드표시", "결제창에 보일 카드 인증 방식. C = 모든 카드(KSNET V1.4 샘플), "
+       "I = ISP, M = MPI(안심클릭), M(04,05) = 그 2자리 카드사 코드의 MPI만. V1.4 결제창은 "
+       "show_cards를 쓰지 않거나 all이면 C를, mb2 결제창은 I,M을 보내고, show_cards를 쓰면 "
+       "두 결제창 모두 가이드의 I,M 형식을 보냅니다.", False, None,
+       r"C|(I|M|M\([0-9]{2}(,[0-9]{2})*\))(,(I|M|M\([0-9]{2}(,[0-9]{2})*\)))*",
+       "C, 또는 I, M, M(카드사 코드)를 ,로 연결", "I,M", "show_cards",
+       hint="must be C, or like I,M or M(04,05)",
+       conflict="가이드(mb2 결제창)는 I,M과 M(04,05)만 적었고, KSNET의 V1.4 모바일 샘플은 C를 "
+       "보냅니다. 두 값을 결제창에 따라 나누어 씁니다."),
+    _f("sndGoodname", "상품명", "상품명. 30바이트를 넘으면 카드 승인이 되지 않습니다.", True, 30,
        NO_CONTROLS, "EUC-KR 문자 (' \" ` ~ 제외)", "당근10kg", "products[].name",
-       forbidden="'\"`~", hint="must not contain control characters"),
-    _f("sndAmount", "가격", "Amount in won; cards need at least 1,000.", True, 9, "[1-9][0-9]{0,8}",
-       "숫자 1~9자리", "1003", "products[].amount", hint="must be a whole number of won"),
-    _f("sndOrdername", "성명", "Customer's name.", True, 20, NO_CONTROLS, "EUC-KR 문자",
+       forbidden="'\"`~", hint="must not contain control characters",
+       conflict="가이드 2장 Part 3은 상품명을 30Byte(한글 15자)로, 4장 Q&A는 '영문 50byte, "
+       "한글 25자'로 적었습니다. 30바이트를 넘으면 카드 승인이 되지 않는다는 Part 3을 따릅니다."),
+    _f("sndAmount", "가격", f"금액(원). 신용카드는 {CARD_MIN_AMOUNT:,}원 이상입니다.", True, 9,
+       "[1-9][0-9]{0,8}", "숫자 1~9자리", "1003", "products[].amount",
+       hint="must be a whole number of won"),
+    _f("sndOrdername", "성명", "주문자 성명.", True, 20, NO_CONTROLS, "EUC-KR 문자",
        "김토끼", "customer", hint="must not contain control characters"),
-    _f("sndEmail", "전자우편", "Customer's e-mail; KSPay mails the receipt (card, transfer).",
-       False, 50, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    _f("sndEmail", "전자우편", "주문자 이메일. KSPay가 결제 내역을 메일로 보냅니다(신용카드, "
+       "계좌이체).", False, 50,
+       r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
        "이메일 주소", "kspay@carrot.do.kr", "customer",
        hint="must be an e-mail address such as name@example.kr"),
-    _f("sndMobile", "이동전화", "Customer's mobile number, digits only (the page removes "
-       "hyphens and spaces).", False, 20, "[0-9]{1,20}", "숫자만", "01609879999",
+    _f("sndMobile", "이동전화", "주문자 휴대폰 번호, 숫자만 (페이지가 -와 공백을 빼고 보냅니다).",
+       False, 20, "[0-9]{1,20}", "숫자만", "01609879999",
        "customer", hint="must hold digits only"),
-    _f("sndReply", "결과페이지", "Full URL of the merchant's result page; the page adds "
-       "ordno=<order number> to its query.", True, None, URL_PATTERN, "http(s):// 주소",
+    _f("sndReply", "결과페이지", "가맹점 결과 페이지의 전체 주소. 페이지가 쿼리에 "
+       "ordno=<주문번호>를 붙입니다.", True, None, URL_PATTERN, "http(s):// 주소",
        "https://shop.example.kr/kspay/result", "reply_url",
        hint="must be an absolute http:// or https:// URL"),
-    _f("sndEscrow", "에스크로설정", "Escrow: 0 off, 1 on.", False, 1, "[01]", "0 or 1", "0",
-       "escrow", hint="must be 0 or 1"),
-    _f("sndVirExpDt", "가상계좌 입금기한일", "Virtual account deadline date: the page sets it "
-       "to the pay date plus virtual_account_days; empty (KSNET's default) when that is not "
-       "set.", False, 8, "([0-9]{8})?", "YYYYMMDD 또는 빈 값", "20261203",
-       "virtual_account_days (page script)", source="KSNET's mobile sample",
+    _f("sndEscrow", "에스크로설정", "에스크로: 0 적용 안 함, 1 적용.", False, 1, "[01]", "0 또는 1",
+       "0", "escrow", hint="must be 0 or 1"),
+    _f("sndVirExpDt", "가상계좌 입금기한일", "가상계좌 입금 기한 날짜: 주문일에 "
+       "virtual_account_days를 더한 날. 설정하지 않으면 빈 값(KSNET 기본값)입니다.", False, 8,
+       "([0-9]{8})?", "YYYYMMDD 또는 빈 값", "20261203",
+       "virtual_account_days (page script)", source="KSNET 모바일 샘플",
        hint="must be YYYYMMDD"),
-    _f("sndVirExpTm", "가상계좌 입금기한시간", "Virtual account deadline time: 235959 with "
-       "sndVirExpDt, else empty.", False, 6, "([0-9]{6})?", "HHMMSS 또는 빈 값", "235959",
-       "virtual_account_days (page script)", source="KSNET's mobile sample",
+    _f("sndVirExpTm", "가상계좌 입금기한시간", "가상계좌 입금 기한 시각: sndVirExpDt와 함께 "
+       f"{VIRTUAL_ACCOUNT_CLOSES}, 아니면 빈 값.", False, 6, "([0-9]{6})?", "HHMMSS 또는 빈 값",
+       VIRTUAL_ACCOUNT_CLOSES, "virtual_account_days (page script)", source="KSNET 모바일 샘플",
        hint="must be HHMMSS"),
-    _f("sndStoreName", "회사명(한글)", "Store name shown in the card company's window.", True,
+    _f("sndStoreName", "회사명(한글)", "카드사 결제창에 보이는 상점 이름.", True,
        20, NO_CONTROLS, "EUC-KR 문자", "케이에스페이(주)", "store.name",
        hint="must not contain control characters"),
-    _f("sndStoreNameEng", "회사명(영문)", "Store name in English.", False, 20, "[ -~]*",
+    _f("sndStoreNameEng", "회사명(영문)", "영문 상점 이름.", False, 20, "[ -~]*",
        "영문 (인쇄 가능한 ASCII)", "kspay_test_store", "store.name_en",
        hint="must be printable ASCII (English letters, digits, punctuation)"),
-    _f("sndStoreDomain", "회사도메인", "Store domain with http:// or https://.", False, None,
+    _f("sndStoreDomain", "회사도메인", "http:// 또는 https://를 포함한 상점 도메인.", False, None,
        URL_PATTERN, "http(s):// 주소", "http://www.kspay_test.co.kr", "store.domain",
        hint="must start with http:// or https://"),
-    _f("sndGoodType", "상품구분", "Mobile payment goods type: 1 physical, 2 digital.", False, 1,
+    _f("sndGoodType", "상품구분", "휴대폰 결제의 상품 구분: 1 실물, 2 디지털.", False, 1,
        "[12]?", "1, 2 또는 빈 값", "1", "good_type", hint="must be 1 or 2"),
-    _f("sndUseBonusPoint", "포인트사용", "Card bonus points; sent empty (KSNET's sample).",
-       False, None, "", "항상 빈 값", "", "fixed", source="KSNET's mobile sample",
+    _f("sndUseBonusPoint", "포인트사용", "카드 포인트 사용. KSNET 샘플처럼 빈 값으로 보냅니다.",
+       False, None, "", "항상 빈 값", "", "fixed", source="KSNET 모바일 샘플",
        hint="must be empty"),
-    _f("sndRtApp", "앱 URL Scheme", "Where the ISP/MPI card apps return: empty on mobile web, "
-       "android in an Android app, the app's URL scheme in an iOS app.", True, None,
-       "(android|" + APP_SCHEME_PATTERN + ")?", "빈 값, android 또는 scheme://", "kspaysample://",
-       "apps", hint="must be empty, android or an app URL scheme such as myapp://",
-       empty_ok=True),
-    _f("sndStoreCeoName", "대표자명", "Store CEO's name (KakaoPay in the V1.4 window).", False,
+    _f("sndRtApp", "앱 URL Scheme", "ISP/MPI 카드 앱이 결제 뒤 돌아올 곳: 모바일 웹은 빈 값, "
+       "Android 앱은 android, iOS 앱은 그 앱의 URL scheme.", True, None,
+       "(android|Android|" + APP_SCHEME_PATTERN + ")?", "빈 값, android(Android) 또는 scheme://",
+       "kspaysample://", "apps",
+       hint="must be empty, android or an app URL scheme such as myapp://", empty_ok=True,
+       conflict="가이드 2장 Part 2는 Android 계열에 value=\"Android\"를, 같은 장의 '(4) 안드로이드 "
+       "App 샘플 추가 정보'는 'android'를 반드시 쓰라고 적었습니다. 주문 페이지는 android를 "
+       "보내고, 샌드박스 결제창은 Android도 받습니다."),
+    _f("sndStoreCeoName", "대표자명", "대표자명 (V1.4 결제창의 카카오페이가 씁니다).", False,
        20, NO_CONTROLS, "EUC-KR 문자", "홍길동", "store.ceo_name",
-       source="KSNET's V1.4 sample; the 20-byte limit is ours",
+       source="KSNET V1.4 샘플. 20바이트 제한은 이 프로젝트가 정함",
        hint="must not contain control characters"),
-    _f("sndStorePhoneNo", "상점 전화번호", "Store phone number, digits only.", False, 20,
+    _f("sndStorePhoneNo", "상점 전화번호", "상점 전화번호, 숫자만.", False, 20,
        "[0-9]{0,20}", "숫자만", "0215446030", "store.phone",
-       source="KSNET's V1.4 sample; the limit is ours", hint="must hold digits only"),
-    _f("sndStoreAddress", "상점 주소", "Store address.", False, 100, NO_CONTROLS, "EUC-KR 문자",
+       source="KSNET V1.4 샘플. 길이 제한은 이 프로젝트가 정함", hint="must hold digits only"),
+    _f("sndStoreAddress", "상점 주소", "상점 주소.", False, 100, NO_CONTROLS, "EUC-KR 문자",
        "서울시 강남구 삼성동", "store.address",
-       source="KSNET's V1.4 sample; the limit is ours", hint="must not contain control characters"),
-    _f("sndCharSet", "문자셋", "Encoding of the posted values; utf-8 for the V1.4 window, absent "
-       "on mb2 (EUC-KR).", False, None, "utf-8", "utf-8", "utf-8", "window",
-       source="KSNET's V1.4 sample", hint="must be utf-8"),
-    _f("ECH*", "추가파라미터", "Merchant pass-through values, posted back to sndReply as sent.",
+       source="KSNET V1.4 샘플. 길이 제한은 이 프로젝트가 정함",
+       hint="must not contain control characters"),
+    _f("sndCharSet", "문자셋", "보내는 값의 문자셋: V1.4 결제창은 utf-8, mb2 결제창(EUC-KR)에는 "
+       "보내지 않습니다.", False, None, "utf-8", "utf-8", "utf-8", "window",
+       source="KSNET V1.4 샘플", hint="must be utf-8"),
+    _f("ECH*", "추가파라미터", "가맹점 추가 파라미터. 보낸 값 그대로 sndReply로 돌아옵니다. 이름은 "
+       "ECH 뒤에 영문, 숫자, _ (KSNET 샘플의 ECHA, ECHSID, ECH_OrdNo).",
        False, None, NO_CONTROLS, "EUC-KR 문자", "branch-01", "echo",
        hint="must not contain control characters"),
 
     # The order the customer makes, carried to the merchant in echo fields (KSPay posts
-    # every ECH* back to sndReply); the names are the generator's own.
-    _f("ECH_QTY", "주문 수량", "Quantity ordered (products[].max_quantity above 1: the "
-       "stepper); the payments service recomputes the amount from it.", False, 3,
+    # every ECH* back to sndReply); the names are the generator's own (source "ours").
+    _f("ECH_QTY", "주문 수량", "주문 수량 (products[].max_quantity가 2 이상일 때 수량 "
+       "선택). 결제 서버는 이 수량으로 금액을 다시 계산합니다.", False, 3,
        "[1-9][0-9]{0,2}", "숫자 1~999", "2", "customer (products[].max_quantity)",
        source="ours", hint="must be a whole number from 1"),
-    _f("ECH_SHIP", "배송비", "Shipping fee charged, in won (shipping.fee, none from "
-       "shipping.free_from); the page sets it with the quantity.", False, 9, "[0-9]{1,9}",
+    _f("ECH_SHIP", "배송비", "받은 배송비(원): shipping.fee, shipping.free_from 이상이면 "
+       "0. 수량에 따라 페이지가 넣습니다.", False, 9, "[0-9]{1,9}",
        "숫자", "3000", "shipping (page script)", source="ours",
        hint="must be a whole number of won"),
-    _f("ECH_NAME", "받는 분", "Recipient of physical goods.", True, 20, NO_CONTROLS,
+    _f("ECH_NAME", "받는 분", "배송 상품을 받는 분.", True, 20, NO_CONTROLS,
        "EUC-KR 문자", "김토끼", "customer (shipping)", source="ours",
        hint="must not contain control characters"),
-    _f("ECH_TEL", "받는 분 연락처", "Recipient's phone, digits only (the page removes "
-       "hyphens and spaces).", True, 20, "[0-9]{9,20}", "숫자 9자리 이상", "01012345678",
+    _f("ECH_TEL", "받는 분 연락처", "받는 분 연락처, 숫자만 (페이지가 하이픈과 빈칸을 "
+       "뺍니다).", True, 20, "[0-9]{9,20}", "숫자 9자리 이상", "01012345678",
        "customer (shipping)", source="ours", hint="must hold 9 or more digits"),
-    _f("ECH_ZIP", "우편번호", "Postcode: five digits.", True, 5, "[0-9]{5}", "숫자 5자리",
+    _f("ECH_ZIP", "우편번호", "우편번호: 숫자 5자리.", True, 5, "[0-9]{5}", "숫자 5자리",
        "06236", "customer (shipping)", source="ours", hint="must be 5 digits"),
-    _f("ECH_ADDR", "주소", "Street address.", True, 100, NO_CONTROLS, "EUC-KR 문자",
+    _f("ECH_ADDR", "주소", "도로명 또는 지번 주소.", True, 100, NO_CONTROLS, "EUC-KR 문자",
        "서울특별시 강남구 테헤란로 1", "customer (shipping)", source="ours",
        hint="must not contain control characters"),
-    _f("ECH_ADDR2", "상세 주소", "Building, floor, unit.", False, 100, NO_CONTROLS,
+    _f("ECH_ADDR2", "상세 주소", "동, 층, 호수.", False, 100, NO_CONTROLS,
        "EUC-KR 문자", "101동 202호", "customer (shipping)", source="ours",
        hint="must not contain control characters"),
-    _f("ECH_MEMO", "배송 메모", "Delivery note.", False, 100, NO_CONTROLS, "EUC-KR 문자",
+    _f("ECH_MEMO", "배송 메모", "배송 메모.", False, 100, NO_CONTROLS, "EUC-KR 문자",
        "문 앞에 놓아 주세요", "customer (shipping)", source="ours",
        hint="must not contain control characters"),
 )
@@ -261,6 +293,24 @@ def euckr_len(text: str) -> int:
     return sum(1 if char.isascii() else 2 for char in text)
 
 
+def outside_ks_x_1001(text: str) -> list[str]:
+    """Characters of `text` that CP949 encodes and strict EUC-KR (KS X 1001) does not, in
+    order, without repeats (see STRICT_ENCODING)."""
+    if text.isascii():
+        return []
+    bad: list[str] = []
+    for char in text:
+        if char.isascii() or char in bad:
+            continue
+        try:
+            size = len(char.encode(STRICT_ENCODING))
+        except UnicodeEncodeError:
+            continue  # not even CP949: `unencodable` reports it
+        if size != 2:
+            bad.append(char)
+    return bad
+
+
 def describe_char(char: str) -> str:
     return f"{char!r} (U+{ord(char):04X})"
 
@@ -276,6 +326,10 @@ class Problem:
     value: str
     chars: tuple[str, ...] = ()
     size: int = 0
+
+    @property
+    def field_name(self) -> str:
+        return self.field.name
 
     def english(self) -> str:
         rule = self.field
@@ -444,6 +498,28 @@ def showcard_string(isp: bool, mpi: bool | list[str]) -> str:
     return ",".join(parts)
 
 
+def showcard_value(window: str, show_cards: Any) -> str:
+    """sndShowcard for the config's `show_cards`: unset or `all` is every card the way
+    the window takes it (`C` on V1.4, as KSNET's V1.4 sample; `I,M` on mb2, as the guide);
+    `{isp, mpi}` is the guide's form on either window."""
+    if show_cards is None or show_cards == "all":
+        return WINDOWS[window].all_cards
+    return showcard_string(show_cards.isp, show_cards.mpi)
+
+
+def mpi_card_codes() -> list[str]:
+    """The 2-digit codes of the card table's rows that allow MPI, in the table's order."""
+    from .reference import load_reference  # the table is data: generator/reference/cards.yaml
+
+    return [card.code2 for card in load_reference().cards if card.mpi]
+
+
+def _card_names() -> dict[str, str]:
+    from .reference import load_reference
+
+    return {card.code2: card.name for card in load_reference().cards}
+
+
 def _add_query(url: str, pairs: str) -> str:
     """`pairs` (already encoded) appended to the URL's query, before any fragment."""
     base, hash_mark, fragment = url.partition("#")
@@ -516,8 +592,17 @@ def config_problems(config: object, line_of: Callable[[tuple[str | int, ...]], i
     if c.virtual_account_days is not None and "virtual_account" not in c.paymethods:
         found.append((("virtual_account_days",), "is set, but paymethods does not offer "
                       "virtual_account"))
-    if "card" in c.paymethods and not (c.show_cards.isp or c.show_cards.mpi):
+    cards = c.show_cards
+    if "card" in c.paymethods and cards not in (None, "all") and not (cards.isp or cards.mpi):
         found.append((("show_cards",), "at least one of isp and mpi must be on for card payments"))
+    if cards not in (None, "all") and isinstance(cards.mpi, list):
+        found += _mpi_problems(cards.mpi)
+    found += _joined_months_problems(c)
+    if WINDOWS[c.window].strict_text:
+        found += [(where, f"{', '.join(describe_char(ch) for ch in bad)} is in CP949 but not in "
+                   "KS X 1001 (strict EUC-KR); the mb2 window reads EUC-KR and a strict "
+                   "reader garbles it: write it another way, or use window: v1.4")
+                  for where, text in _merchant_texts(c) if (bad := outside_ks_x_1001(text))]
     for method in sorted(m for m in set(c.paymethods) if c.paymethods.count(m) > 1):
         found.append((("paymethods",), f"{method} is listed twice"))
     first_slug: dict[str, int] = {}
@@ -541,12 +626,47 @@ def config_problems(config: object, line_of: Callable[[tuple[str | int, ...]], i
     return found
 
 
+def _mpi_problems(codes: list[str]) -> list[tuple[tuple[str | int, ...], str]]:
+    allowed = mpi_card_codes()
+    names = _card_names()
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for i, code in enumerate(codes):
+        if code in allowed:
+            continue
+        what = f"{code!r} is {names[code]}, which the card table does not mark MPI" \
+            if code in names else f"{code!r} is not in the card table"
+        found.append((("show_cards", "mpi", i), f"{what}; the MPI cards are {', '.join(allowed)}"))
+    return found
+
+
+def _joined_months_problems(c: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """The installment months as the form sends them from 50,000 won, held to KSPay's
+    byte limit. (The interest-free months are among them without 0, so never longer.)"""
+    text = installment_string(c.installments, INSTALLMENT_MIN_AMOUNT)
+    if (problem := check("sndInstallmenttype", text)) is None:
+        return []
+    return [(("installments",), f"sent as sndInstallmenttype {text!r}: {problem.english()}; "
+             "offer fewer months")]
+
+
+def _merchant_texts(c: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """The merchant's own text that the form posts, with the key of each."""
+    store = c.store
+    texts: list[tuple[tuple[str | int, ...], str]] = [
+        (("store", "name"), store.name), (("store", "ceo_name"), store.ceo_name),
+        (("store", "address"), store.address)]
+    texts += [(("products", i, "name"), p.name) for i, p in enumerate(c.products)]
+    texts += [(("echo", name), value) for name, value in c.echo.items()]
+    return texts
+
+
 # --- the whole form ----------------------------------------------------------------
 
 @dataclass(frozen=True)
 class FormProblem:
     """A rule that ties two fields of a posted form together."""
 
+    field_name: str  # the KSPay field it is about
     english_text: str
     korean_text: str
 
@@ -578,7 +698,7 @@ def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
             continue  # echo fields to KSPay, which passes them back: checked as ECH* below
         if value is None:
             if rule.required:
-                found.append(FormProblem(f"{rule.name} is missing",
+                found.append(FormProblem(rule.name, f"{rule.name} is missing",
                                          f"{rule.label}({rule.name}) 항목이 없습니다."))
             continue
         problem = check(rule.name, value)
@@ -589,7 +709,7 @@ def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
             found.append(problem)
     if not fields.get("sndReply"):
         found.append(FormProblem(
-            "without sndReply KSPay cannot call the result page and the payment fails",
+            "sndReply", "without sndReply KSPay cannot call the result page and the payment fails",
             "sndReply(결과페이지)가 없으면 결과 페이지가 호출되지 않아 결제가 되지 않습니다."))
     bits = fields.get("sndPaymethod", "")
     methods = {m for m, pos in PAYMETHOD_POSITIONS.items() if bits[pos - 1:pos] == "1"}
@@ -598,24 +718,24 @@ def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
                   and i + 1 not in PAYMETHOD_POSITIONS.values()]
         if others:
             found.append(FormProblem(
-                f"sndPaymethod {bits} sets position(s) {others}; the smartphone window takes "
+                "sndPaymethod", f"sndPaymethod {bits} sets position(s) {others}; the smartphone window takes "
                 "only card (1), virtual account (2) and mobile (6)",
                 f"결제수단설정(sndPaymethod) {bits}: 스마트폰 결제창은 신용카드(1번째), "
                 "가상계좌(2번째), 휴대폰(6번째)만 받습니다."))
         elif not methods:
-            found.append(FormProblem("sndPaymethod offers no payment method",
+            found.append(FormProblem("sndPaymethod", "sndPaymethod offers no payment method",
                                      "결제수단설정(sndPaymethod)에 결제수단이 하나도 없습니다."))
     amount_text = fields.get("sndAmount", "")
     amount = int(amount_text) if amount_text.isdigit() else None
     if amount is not None and below_card_minimum(methods, amount):
         found.append(FormProblem(
-            f"{amount} won is below the card minimum of {CARD_MIN_AMOUNT:,} won",
+            "sndAmount", f"{amount} won is below the card minimum of {CARD_MIN_AMOUNT:,} won",
             f"신용카드는 {CARD_MIN_AMOUNT:,}원 이상부터 결제할 수 있습니다. 금액: {amount:,}원"))
     installments = fields.get("sndInstallmenttype", "")
     offered = _months_of(installments)
     if amount is not None and not offers_installments(amount) and any(offered):
         found.append(FormProblem(
-            f"installments {installments!r} offered on {amount} won; installments start at "
+            "sndInstallmenttype", f"installments {installments!r} offered on {amount} won; installments start at "
             f"{INSTALLMENT_MIN_AMOUNT:,} won",
             f"할부는 {INSTALLMENT_MIN_AMOUNT:,}원 이상부터입니다. 금액 {amount:,}원에 "
             f"할부 개월 '{installments}'이(가) 설정되어 있습니다."))
@@ -623,10 +743,10 @@ def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
     missing = months_not_offered(_months_of(interest), offered)
     if interest not in ("NONE", "ALL") and missing:
         found.append(FormProblem(
-            f"interest-free months {missing} are not among the installments {installments!r}",
+            "sndInteresttype", f"interest-free months {missing} are not among the installments {installments!r}",
             f"무이자 개월 {missing}이(가) 할부 개월 '{installments}'에 없습니다."))
     if good_type_missing(methods, fields.get("sndGoodType")):
         found.append(FormProblem(
-            "mobile payment needs sndGoodType (1 physical, 2 digital)",
+            "sndGoodType", "mobile payment needs sndGoodType (1 physical, 2 digital)",
             "휴대폰 결제에는 상품구분(sndGoodType: 1 실물, 2 디지털)이 필요합니다."))
     return found

@@ -125,20 +125,20 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
                  refund_summary=render_markdown(first_paragraph(config.policies.refund)),
                  paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
                  installment_min=kspay.INSTALLMENT_MIN_AMOUNT, window=window, **store)
-    for product in config.products:
+    for index, product in enumerate(config.products):
         reply_url = options.product_reply(site.slug, config.reply_url, product.slug)
         # The most the customer can order: its form is guarded too (the page script
         # switches to its installment fields once the total reaches 50,000 won).
         most = dict(hidden_fields(config, product, page_variants[0], reply_url,
                                   product.max_quantity))
         if product.max_quantity > 1:
-            guard(site, product.slug, list(most.items()))
+            guard(site, index, list(most.items()))
         for variant in page_variants:
             fields = hidden_fields(config, product, variant, reply_url)
             if variant is page_variants[0]:
-                guard(site, product.slug, fields)  # the variants differ only in sndRtApp
+                guard(site, index, fields)  # the variants differ only in sndRtApp
             elif problem := kspay.check("sndRtApp", variant.rtapp):
-                raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
+                raise BuildFailed([str(site.error(("apps",), refused(problem)))])
             posted = dict(fields)  # what the page says of the payment is what it posts
             writer.write(f"{site.slug}/{product.slug}/{variant.filename}", page(
                 theme, "order.html", 2, assets, options, variant=variant,
@@ -192,13 +192,18 @@ _PAY_TIME = {f.name: f.example for f in kspay.FIELDS
              if f.set_by in ("customer", "order_prefix (page script)")}
 
 
-def guard(site: Site, product_slug: str, hidden: list[tuple[str, str]]) -> None:
+def guard(site: Site, index: int, hidden: list[tuple[str, str]]) -> None:
     """Never write a form that KSPay would refuse: the config checks should make this
-    unreachable; if they miss a case, the build stops here instead of a customer."""
+    unreachable; if they miss a case, the build stops here instead of a customer, at the
+    product's place in the file and naming the field KSPay would refuse."""
     problems = kspay.form_problems({**dict(hidden), **_PAY_TIME})
     if problems:
-        raise BuildFailed([f"{site.source}: products.{product_slug}: the order form would be "
-                           f"refused by KSPay: {p.english()}" for p in problems])
+        raise BuildFailed([str(site.error(("products", index), refused(p))) for p in problems])
+
+
+def refused(problem: kspay.Problem | kspay.FormProblem) -> str:
+    return (f"the order form would be refused by KSPay: {problem.field_name}: "
+            f"{problem.english()}")
 
 
 @dataclass(frozen=True)
@@ -229,7 +234,7 @@ def render_directory(writer: UnitWriter, stores: list[StoreLink], themes_dir: Pa
                      options: BuildOptions) -> int:
     theme = load_theme("default", themes_dir)
     writer.write("index.html", page(theme, "directory.html", 0, theme_assets("default", themes_dir),
-                                    options, stores=stores))
+                                    options, stores=stores, reference=options.reference))
     return 1
 
 

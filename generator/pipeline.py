@@ -51,6 +51,7 @@ class BuildOptions:
     form_action: str | None = None  # every order form posts here (the local sandbox window)
     reply_url: str | None = None  # replaces every reply_url (the dev server's payments service)
     live_reload: str | None = None  # src of the dev server's reload script
+    reference: bool = True  # publish the reference appendix (build --no-reference: not)
 
     def product_reply(self, site_slug: str, configured: str, product_slug: str) -> str:
         """sndReply as the order page starts it: the merchant and product on its query."""
@@ -213,6 +214,8 @@ def make_plan(sites_dir: Path, names: list[str], out: Path, themes_dir: Path,
 
     todo, current, stats = _unchanged_sites(sites_dir, names, old, site_theme)
     removed = sorted(set(published.sites) - set(current) - set(stats))
+    if not options.reference and (out / "reference").exists():
+        removed.append("reference")  # published by an earlier build with it
     return Plan(old, Manifest(generator, options_key, current), todo, stats, removed, site_theme)
 
 
@@ -288,12 +291,13 @@ def render_shared_units(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
     new.units = {
         "index.html": digest(new.generator, new.options,
                              theme_fingerprint(default, DIRECTORY_TEMPLATES), new.stores),
-        "reference": digest(new.generator, new.options,
-                            theme_fingerprint(default, REFERENCE_TEMPLATES),
-                            reference_fingerprint()),
         "static": digest(new.generator, *(
             f"{name}\0{static_fingerprint(load_theme(name, themes_dir))}" for name in in_use)),
     }
+    if options.reference:
+        new.units["reference"] = digest(new.generator, new.options,
+                                        theme_fingerprint(default, REFERENCE_TEMPLATES),
+                                        reference_fingerprint())
     new.themes = {name: plan.site_theme(name) for name in in_use}
     changed = [unit for unit, fingerprint in new.units.items()
                if old.units.get(unit) != fingerprint]

@@ -46,8 +46,9 @@ class Bank:
     code_end: str | None
     name: str
     name_today: str
-    kftc: str
+    kftc: str  # the KFTC (금융결제원) three-digit code
     note: str
+    kftc_note: str = ""  # where the KFTC code is not the seed's code with a 0 in front
 
     def covers(self, number: int) -> bool:
         """True if the 2-digit bank code `number` is this row (or inside its range)."""
@@ -92,6 +93,7 @@ class ResultCode:
 class TransactionPrefix:
     chars: tuple[str, ...]
     method: str
+    key: str  # card, virtual_account, mobile, ...: the method's name in code
     smartphone: bool
 
 
@@ -103,12 +105,20 @@ class AuthYn:
 
 
 @dataclass(frozen=True)
+class Receipt:
+    title: str
+    url: str
+    note: str
+
+
+@dataclass(frozen=True)
 class Results:
     fields: tuple[ResultField, ...]
     codes: tuple[ResultCode, ...]
     prefixes: tuple[TransactionPrefix, ...]
     authyn: tuple[AuthYn, ...]
     notes: tuple[str, ...]
+    receipts: tuple[Receipt, ...]
 
 
 @dataclass(frozen=True)
@@ -152,7 +162,7 @@ def load_reference() -> Reference:
     phone = _read_yaml("smartphone.yaml")
     results = _read_yaml("results.yaml")
     prefixes = tuple(
-        TransactionPrefix(tuple(p["chars"]), p["method"], p["smartphone"])
+        TransactionPrefix(tuple(p["chars"]), p["method"], p["key"], p["smartphone"])
         for p in results["prefixes"]
     )
     return Reference(
@@ -172,6 +182,7 @@ def load_reference() -> Reference:
             prefixes=prefixes,
             authyn=_rows(AuthYn, results["authyn"], "results.yaml"),
             notes=tuple(results["notes"]),
+            receipts=_rows(Receipt, results["receipts"], "results.yaml"),
         ),
         faq_markdown=(DATA_DIR / "faq.md").read_text(encoding="utf-8"),
     )
@@ -201,11 +212,18 @@ def card_by_code(code: str) -> Card | None:
     return _cards_by_code2().get(code)
 
 
+@functools.cache
+def _banks_by_kftc() -> dict[str, Bank]:
+    return {bank.kftc: bank for bank in load_reference().banks}
+
+
 def bank_by_code(code: str) -> Bank | None:
-    """The bank for a 2-digit ("26") or KFTC 3-digit ("026") code; "13" is in 12~15."""
+    """The bank for the guide's 2-digit code ("26"; "13" is in 12~15) or a KFTC 3-digit
+    code ("026", "045" 새마을금고). A 3-digit code is read as KFTC's, never as the guide's
+    code with a zero: KFTC's 093 is 한국주택금융공사, not the guide's 93 새마을금고."""
     code = strip_code_padding(code)
-    if len(code) == 3 and code.startswith("0"):
-        code = code[1:]
+    if len(code) == 3 and _is_digits(code):
+        return _banks_by_kftc().get(code)
     if len(code) != 2 or not _is_digits(code):
         return None
     number = int(code)

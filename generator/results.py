@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from . import kspay
 from .reference import Bank, Card, bank_by_code, card_by_code, load_reference, recv_post_spec
 
-METHODS = {"1": "card", "I": "card", "2": "transfer", "4": "point", "6": "virtual_account",
-           "7": "worldpass", "M": "mobile"}
 
 
 class ResultError(ValueError):
@@ -99,11 +97,15 @@ class PaymentResult:
         return self.acquirer.name_today if self.acquirer else ""
 
 
-def _method_label(first: str) -> str:
+def method_of(result_code: str) -> tuple[str, str]:
+    """The payment method and its Korean label, read from the first character of the
+    method code `result` by the reference's table of first characters (the results page
+    shows the same rows); ("unknown", "") when no row has it."""
+    first = result_code[:1]
     for prefix in load_reference().results.prefixes:
-        if first in prefix.chars:
-            return prefix.method
-    return ""
+        if first and first in prefix.chars:
+            return prefix.key, prefix.method
+    return "unknown", ""
 
 
 def read_result(raw: bytes, params: list[str] | None = None) -> PaymentResult:
@@ -111,14 +113,14 @@ def read_result(raw: bytes, params: list[str] | None = None) -> PaymentResult:
     get = values.get
     approved = get("authyn", "") == "O"
     result_code = get("result", "")
-    method = METHODS.get(result_code[:1], "unknown")
+    method, method_label = method_of(result_code)
     virtual = method == "virtual_account"
     amount_text = get("amt", "")
     halbu = get("halbu", "")
     return PaymentResult(
         approved=approved,
         method=method,
-        method_label=_method_label(result_code[:1]),
+        method_label=method_label,
         result_code=result_code,
         transaction=get("trno", ""),
         date=get("trddt", ""),
@@ -133,6 +135,8 @@ def read_result(raw: bytes, params: list[str] | None = None) -> PaymentResult:
         acquirer=None if virtual else card_by_code(get("aqucd", "")),
         virtual_account=get("isscd", "") if virtual else "",
         bank=bank_by_code(get("authno", "")) if virtual else None,
-        installment_months=int(halbu) if halbu.isdigit() else None,
+        # Installments are a card's: a virtual account or a mobile payment has none,
+        # whatever halbu says.
+        installment_months=int(halbu) if halbu.isdigit() and method == "card" else None,
         raw=values,
     )

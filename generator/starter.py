@@ -22,7 +22,7 @@ paymethods: [card]              # card, virtual_account, mobile
 installments: [0, 2, 3]         # months offered from 50,000 won; 0 = lump sum
 interest_free: none             # none, all, or months such as [2, 3]
 escrow: false
-show_cards: {isp: true, mpi: true}
+show_cards: all                 # every card; or {isp: true, mpi: ["04", "05"]}
 order_prefix: SHOP              # 1-10 letters/digits; order numbers are made at pay time
 notice: |
   주문 후 **2~3일** 안에 보내 드립니다.

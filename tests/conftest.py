@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,27 @@ products:
     name: 당근10kg
     amount: 1003
 """
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_serve_folders_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Temporary files of this run go to a folder of its own, and a `kspay-serve-*`
+    folder that a dev server left there fails the run (other runs on the machine use
+    /tmp as well, so it is not looked at)."""
+    import tempfile
+
+    folder = tmp_path_factory.mktemp("tmpdir")
+    previous = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = str(folder)
+    os.environ["TMPDIR"] = str(folder)  # for the servers the tests start as processes
+    yield
+    tempfile.tempdir = previous[0]
+    if previous[1] is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = previous[1]
+    left = sorted(p.name for p in folder.glob("kspay-serve-*"))
+    assert left == [], f"dev servers left their temporary folders in {folder}: {left}"
 
 
 @pytest.fixture(scope="session")

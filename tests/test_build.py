@@ -88,6 +88,25 @@ def test_mb2_window_posts_euc_kr_without_charset_field(built: Path) -> None:
     assert not (built / "book-academy" / "python-course" / "android.html").exists()
 
 
+@pytest.mark.parametrize(("window", "show_cards", "expected"), [
+    ("v1.4", None, "C"), ("v1.4", "all", "C"), ("v1.4", "{isp: true, mpi: true}", "I,M"),
+    ("v1.4", '{isp: false, mpi: ["04", "05"]}', "M(04,05)"),
+    ("mb2", None, "I,M"), ("mb2", "all", "I,M"), ("mb2", "{isp: true, mpi: false}", "I"),
+])
+def test_showcard_follows_ksnets_v14_sample_unless_show_cards_is_set(
+        tmp_path: Path, window: str, show_cards: str | None, expected: str) -> None:
+    from conftest import VALID
+    from generator import pipeline
+
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    text = VALID + f"window: {window}\n" + (f"show_cards: {show_cards}\n" if show_cards else "")
+    (sites / "shop.yaml").write_text(text, encoding="utf-8")
+    pipeline.build(sites, tmp_path / "_site")
+    page = soup(tmp_path / "_site" / "shop" / "carrot-10kg" / "index.html")
+    assert form_values(page)["sndShowcard"] == expected
+
+
 def expected_fields(config: dict, slug: str, product: dict, rtapp: str) -> dict[str, str]:
     """The hidden fields as DESIGN.md describes them, worked out here from the raw YAML."""
     store = config["store"]
@@ -105,9 +124,12 @@ def expected_fields(config: dict, slug: str, product: dict, rtapp: str) -> dict[
         fee = shipping.get("fee", 0)
     total = product["amount"] + fee
     big = total >= 50_000
-    cards = config.get("show_cards", {})
-    isp, mpi = cards.get("isp", True), cards.get("mpi", True)
-    showcard = ",".join(([("I")] if isp else []) + (["M"] if mpi is True else
+    cards = config.get("show_cards")
+    if cards in (None, "all"):  # every card: C on V1.4 (KSNET's V1.4 sample), I,M on mb2
+        showcard = "C" if config.get("window", "v1.4") == "v1.4" else "I,M"
+    else:
+        isp, mpi = cards.get("isp", True), cards.get("mpi", True)
+        showcard = ",".join((["I"] if isp else []) + (["M"] if mpi is True else
                                                       [f"M({','.join(mpi)})"] if mpi else []))
     fields = {
         "sndPaymethod": bits, "sndStoreid": store["id"],
@@ -236,6 +258,7 @@ def test_rebuild_rewrites_nothing_unchanged(tmp_path: Path) -> None:
 def test_a_form_kspay_would_refuse_stops_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The last guard: were the config checks to miss a case, no such page is written."""
     from generator import form, pages, pipeline
+    from generator.config import display_path
 
     real = form.hidden_fields
 
@@ -245,7 +268,59 @@ def test_a_form_kspay_would_refuse_stops_the_build(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(pages, "hidden_fields", broken)
     with pytest.raises(pipeline.BuildFailed) as failed:
         pipeline.build(SITES, tmp_path / "_site")
-    assert failed.value.errors[0].endswith(
-        "book-academy.yaml: products.python-course: the order form would be refused by KSPay: "
-        "32 bytes in EUC-KR, the limit is 30")
+    assert failed.value.errors[0] == (
+        f"{display_path(SITES / 'book-academy.yaml')}:41:5: products[0]: the order form would "
+        "be refused by KSPay: sndGoodname: 32 bytes in EUC-KR, the limit is 30")
     assert not (tmp_path / "_site").exists()
+
+
+@pytest.mark.parametrize(("field", "value", "rule"), [
+    ("sndGoodname", "가" * 16, "32 bytes in EUC-KR, the limit is 30"),
+    ("sndInstallmenttype", "0:2:3:4:5:6:7:8:9:10:11:12:13:14",
+     "32 bytes in EUC-KR, the limit is 30"),
+    ("sndPaymethod", "0010000000", "sndPaymethod 0010000000 sets position(s) [3]; the "
+     "smartphone window takes only card (1), virtual account (2) and mobile (6)"),
+    ("sndGoodType", "", "mobile payment needs sndGoodType (1 physical, 2 digital)"),
+    ("sndReply", "", "without sndReply KSPay cannot call the result page and the payment fails"),
+    ("sndInteresttype", "7", "interest-free months [7] are not among the installments "
+     "'0:2:3'"),
+])
+def test_every_last_guard_message_names_the_field(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str, value: str, rule: str) -> None:
+    from conftest import VALID
+    from generator import form, pages, pipeline
+
+    real = form.hidden_fields
+    monkeypatch.setattr(pages, "hidden_fields", lambda *args, **kwargs: [
+        (n, value if n == field else v) for n, v in real(*args, **kwargs)])
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "shop.yaml").write_text(
+        VALID.replace("amount: 1003", "amount: 60000")
+        + "paymethods: [card, mobile]\ngood_type: physical\ninstallments: [0, 2, 3]\n",
+        encoding="utf-8")
+    with pytest.raises(pipeline.BuildFailed) as failed:
+        pipeline.build(sites, tmp_path / "_site")
+    assert failed.value.errors == [
+        f"{sites}/shop.yaml:6:5: products[0]: the order form would be refused by KSPay: "
+        f"{field}: {rule}"]
+
+
+def test_every_page_names_its_icon_and_the_file_is_published(built: Path) -> None:
+    """Without <link rel=icon> a browser asks for /favicon.ico, a 404 on every page."""
+    pages = sorted(built.rglob("*.html"))
+    assert len(pages) > 20
+    for path in pages:
+        [icon] = soup(path).find_all("link", rel="icon")
+        assert icon["type"] == "image/svg+xml"
+        target = (path.parent / icon["href"]).resolve()
+        assert target.is_file() and target.is_relative_to(built / "static"), path
+        assert target.read_bytes().startswith(b"<svg xmlns=\"http://www.w3.org/2000/svg\"")
+
+
+def test_required_inputs_carry_no_redundant_aria_required(built: Path) -> None:
+    """The Nu checker warns on aria-required beside required: required says it."""
+    page = soup(built / "kspay-test" / "carrot-10kg" / "index.html")
+    required = page.find_all("input", required=True)
+    assert [i["name"] for i in required] == ["sndOrdername"]
+    assert page.find_all(attrs={"aria-required": True}) == []

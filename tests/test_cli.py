@@ -64,7 +64,7 @@ def test_build_prints_one_summary_line(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     [line] = result.stdout.splitlines()
     assert line.startswith(f"built 3 site(s) into {tmp_path / 'out'} in ")
-    assert line.endswith(": 30 page(s) rendered, 39 file(s) written, 0 unchanged, 0 removed")
+    assert line.endswith(": 30 page(s) rendered, 40 file(s) written, 0 unchanged, 0 removed")
     again = run("build", "--sites", str(SITES), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert again.stdout.endswith(": nothing changed\n")
     assert (tmp_path / "out" / "kspay-test" / "carrot-10kg" / "index.html").is_file()
@@ -122,3 +122,57 @@ def test_errors_from_the_command_line_are_those_of_a_build_in_process(
         ["sites/jeju-orchard.yaml", str(jeju.read_text(encoding="utf-8").count("\n")), "8"],
         ["sites/kspay-test.yaml", "25", "13"]]
     assert not (tmp_path / "_site").exists()
+
+
+def test_new_points_the_file_at_the_schema_for_editors(tmp_path: Path) -> None:
+    result = run("new", "my-shop", cwd=tmp_path)
+    assert result.stdout.splitlines() == [
+        "wrote sites/my-shop.yaml; edit it, then run: kspay-pages check sites/my-shop.yaml",
+        "for your editor to check it as you type: kspay-pages schema > kspay-pages.schema.json"]
+    first = (tmp_path / "sites" / "my-shop.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../kspay-pages.schema.json"
+    schema = run("schema", cwd=tmp_path)
+    (tmp_path / "kspay-pages.schema.json").write_text(schema.stdout, encoding="utf-8")
+    # Elsewhere, the path still leads from the file to the schema; with it written, no hint.
+    deeper = run("new", "other", "--sites", "shops/2026", cwd=tmp_path)
+    assert deeper.stdout.splitlines() == [
+        "wrote shops/2026/other.yaml; edit it, then run: kspay-pages check shops/2026/other.yaml"]
+    written = tmp_path / "shops" / "2026" / "other.yaml"
+    line = written.read_text(encoding="utf-8").splitlines()[0]
+    target = line.removeprefix("# yaml-language-server: $schema=")
+    assert target == "../../kspay-pages.schema.json"
+    assert (written.parent / target).resolve() == (tmp_path / "kspay-pages.schema.json").resolve()
+    assert run("check", str(written), cwd=tmp_path).returncode == 0
+
+
+def test_schema_markdown_is_the_readmes_table(tmp_path: Path) -> None:
+    from generator import config
+
+    result = run("schema", "--markdown", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout == config.readme_table()
+    assert result.stdout.startswith("| key | KSPay field | rule |\n| --- | --- | --- |\n| `store` |")
+
+
+def test_build_no_reference_publishes_only_the_shops(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    full = run("build", "--sites", str(SITES), "--out", str(out), cwd=tmp_path)
+    assert full.returncode == 0, full.stderr
+    assert (out / "reference" / "cards" / "index.html").is_file()
+    shops = run("build", "--no-reference", "--sites", str(SITES), "--out", str(out), cwd=tmp_path)
+    assert shops.returncode == 0, shops.stderr
+    assert shops.stdout.rstrip().endswith(", 1 removed")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "book-academy", "index.html", "jeju-orchard", "kspay-test", "static"]
+    directory = (out / "index.html").read_text(encoding="utf-8")
+    assert "reference/" not in directory
+    assert 'href="./kspay-test/"' in directory
+    again = run("build", "--no-reference", "--sites", str(SITES), "--out", str(out), cwd=tmp_path)
+    assert again.stdout.endswith(": nothing changed\n")
+    fresh = tmp_path / "fresh"
+    run("build", "--no-reference", "--sites", str(SITES), "--out", str(fresh), cwd=tmp_path)
+    assert not (fresh / "reference").exists()
+    back = run("build", "--sites", str(SITES), "--out", str(out), cwd=tmp_path)
+    assert back.returncode == 0
+    assert (out / "reference" / "cards" / "index.html").is_file()
+    assert 'href="./reference/"' in (out / "index.html").read_text(encoding="utf-8")

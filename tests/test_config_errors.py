@@ -29,7 +29,7 @@ def test_valid_minimal_file_gets_the_documented_defaults(tmp_path: Path) -> None
     c = site.config
     assert (c.window, c.currency, c.paymethods, c.installments, c.interest_free, c.escrow) == (
         "v1.4", "WON", ["card"], [0], "none", False)
-    assert (c.show_cards.isp, c.show_cards.mpi, c.order_prefix, c.theme) == (True, True, "KSPAY", "default")
+    assert (c.show_cards, c.order_prefix, c.theme) == (None, "KSPAY", "default")
 
 
 def test_over_long_korean_store_name(tmp_path: Path) -> None:
@@ -119,11 +119,93 @@ def test_mobile_needs_good_type(tmp_path: Path) -> None:
 
 
 def test_bad_literal_and_echo_name(tmp_path: Path) -> None:
-    text = VALID + "window: v2\necho: {ECHOA: x}\n"
+    text = VALID + "window: v2\necho: {ECH-A: x}\n"
     assert errors_of(tmp_path, text) == [
         "shop.yaml:9:9: window: must be 'v1.4' or 'mb2', got 'v2'",
-        "shop.yaml:10:8: echo.ECHOA: echo names are ECH and one capital letter, got 'ECHOA'",
+        "shop.yaml:10:8: echo.ECH-A: echo names are ECH and letters, digits or _ (ECHA, "
+        "ECHSID, ECH_OrdNo), got 'ECH-A'",
     ]
+
+
+def test_echo_names_as_ksnets_sample_writes_them(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(VALID + "echo: {ECHSID: s-1, ECH_OrdNo: o-1, ECHA: a}\n", encoding="utf-8")
+    site = config.load_site(path)
+    assert isinstance(site, config.Site), site
+    assert site.config.echo == {"ECHSID": "s-1", "ECH_OrdNo": "o-1", "ECHA": "a"}
+
+
+def test_show_cards_all_and_unset_are_accepted(tmp_path: Path) -> None:
+    for text, expected in ((VALID, None), (VALID + "show_cards: all\n", "all")):
+        path = tmp_path / "shop.yaml"
+        path.write_text(text, encoding="utf-8")
+        site = config.load_site(path)
+        assert isinstance(site, config.Site), site
+        assert site.config.show_cards == expected
+
+
+def test_show_cards_a_word_other_than_all(tmp_path: Path) -> None:
+    assert errors_of(tmp_path, VALID + "show_cards: none\n") == [
+        "shop.yaml:9:13: show_cards: must be all or a mapping such as {isp: true, mpi: true}, "
+        "got 'none'"]
+    assert errors_of(tmp_path, VALID + "show_cards: {isp: x}\n") == [
+        "shop.yaml:9:19: show_cards.isp: expected true or false, got 'x'"]
+
+
+def test_mpi_codes_must_be_mpi_cards_of_the_card_table(tmp_path: Path) -> None:
+    text = VALID + 'show_cards:\n  isp: false\n  mpi: ["04", "77", "01"]\n'
+    mpi_cards = "03, 04, 05, 08, 09, 11, 12, 16, 17, 19, 24, 26"
+    assert errors_of(tmp_path, text) == [
+        f"shop.yaml:11:15: show_cards.mpi[1]: '77' is not in the card table; the MPI cards "
+        f"are {mpi_cards}",
+        f"shop.yaml:11:21: show_cards.mpi[2]: '01' is 비씨카드, which the card table does not "
+        f"mark MPI; the MPI cards are {mpi_cards}"]
+
+
+def test_isp_off_with_an_empty_mpi_list(tmp_path: Path) -> None:
+    text = VALID + "show_cards:\n  isp: false\n  mpi: []\n"
+    assert errors_of(tmp_path, text) == [
+        'shop.yaml:11:8: show_cards.mpi: an empty list shows no MPI card: write false for '
+        'none, or list card codes such as ["04", "05"]']
+
+
+def test_installment_string_longer_than_kspay_takes(tmp_path: Path) -> None:
+    """check and build agree: the months as sent are 32 bytes, reported at installments."""
+    months = "[0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]"
+    text = VALID.replace("amount: 1003", "amount: 60000") + f"installments: {months}\n"
+    expected = ("shop.yaml:9:15: installments: sent as sndInstallmenttype "
+                "'0:2:3:4:5:6:7:8:9:10:11:12:13:14': 32 bytes in EUC-KR, the limit is 30; "
+                "offer fewer months")
+    assert errors_of(tmp_path, text) == [expected]
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "shop.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(pipeline.BuildFailed) as failed:
+        pipeline.build(sites, tmp_path / "_site")
+    assert [e.replace(str(sites) + "/", "") for e in failed.value.errors] == [expected]
+    assert failed.value.errors == pipeline.check([sites])[0]
+
+
+def test_empty_month_lists(tmp_path: Path) -> None:
+    assert errors_of(tmp_path, VALID + "installments: []\n") == [
+        "shop.yaml:9:15: installments: needs at least one month: [0] is lump sum only"]
+    assert errors_of(tmp_path, VALID + "interest_free: []\n") == [
+        "shop.yaml:9:16: interest_free: needs at least one month; none waives no interest"]
+
+
+def test_mb2_refuses_hangul_outside_strict_euc_kr_in_the_merchants_text(tmp_path: Path) -> None:
+    text = VALID.replace("케이에스페이(주)", "샾가게").replace("당근10kg", "똠양꿍") + \
+        "window: mb2\necho: {ECHA: 똠}\n"
+    why = ("is in CP949 but not in KS X 1001 (strict EUC-KR); the mb2 window reads EUC-KR and a "
+           "strict reader garbles it: write it another way, or use window: v1.4")
+    assert errors_of(tmp_path, text) == [
+        f"shop.yaml:3:9: store.name: '샾' (U+C0FE) {why}",
+        f"shop.yaml:7:11: products[0].name: '똠' (U+B620) {why}",
+        f"shop.yaml:10:14: echo.ECHA: '똠' (U+B620) {why}"]
+    # The V1.4 window posts UTF-8: the same file is valid there.
+    path = tmp_path / "v14.yaml"
+    path.write_text(text.replace("window: mb2", "window: v1.4"), encoding="utf-8")
+    assert isinstance(config.load_site(path), config.Site)
 
 
 def test_not_utf8(tmp_path: Path) -> None:

@@ -133,6 +133,8 @@ def test_installment_and_interest_syntax() -> None:
 def test_rtapp_values() -> None:
     assert problems("sndRtApp", "") == []
     assert problems("sndRtApp", "android") == []
+    assert problems("sndRtApp", "Android") == []  # the guide's Part 2 writes it so
+    assert kspay.ANDROID_RTAPP == "android"  # what the pages send: the Android sample's
     assert problems("sndRtApp", "kspaysample://") == []
     assert problems("sndRtApp", "Android app") != []
 
@@ -165,8 +167,40 @@ def test_showcard_string() -> None:
     assert kspay.showcard_string(False, ["04", "05"]) == "M(04,05)"
     assert kspay.showcard_string(True, False) == "I"
     assert kspay.showcard_string(True, ["04"]) == "I,M(04)"
-    for value in ("I,M", "M(04,05)", "I", "I,M(04)"):
+    for value in ("C", "I,M", "M(04,05)", "I", "I,M(04)"):
         assert problems("sndShowcard", value) == []
+    for value in ("C,I", "CM", "M()", "M(4)"):
+        assert problems("sndShowcard", value) != []
+
+
+def test_showcard_value_follows_the_window_when_show_cards_is_unset_or_all() -> None:
+    from generator.config import ShowCards
+
+    # KSNET's V1.4 sample sends C; the guide (the mb2 window) I,M.
+    assert kspay.showcard_value("v1.4", None) == "C"
+    assert kspay.showcard_value("v1.4", "all") == "C"
+    assert kspay.showcard_value("mb2", None) == "I,M"
+    assert kspay.showcard_value("mb2", "all") == "I,M"
+    # show_cards written out: the guide's form on either window.
+    assert kspay.showcard_value("v1.4", ShowCards()) == "I,M"
+    assert kspay.showcard_value("v1.4", ShowCards(isp=False, mpi=["04", "05"])) == "M(04,05)"
+    assert kspay.showcard_value("mb2", ShowCards(isp=True, mpi=False)) == "I"
+
+
+def test_mpi_cards_are_the_card_table_rows_marked_mpi() -> None:
+    assert kspay.mpi_card_codes() == ["03", "04", "05", "08", "09", "11", "12", "16", "17",
+                                      "19", "24", "26"]
+
+
+def test_hangul_outside_strict_euc_kr() -> None:
+    # CP949 encodes 8,822 Hangul syllables that KS X 1001 (strict EUC-KR) lacks.
+    syllables = [chr(c) for c in range(0xAC00, 0xD7A4)]
+    outside = [s for s in syllables if kspay.outside_ks_x_1001(s)]
+    assert len(outside) == 8822
+    assert kspay.outside_ks_x_1001("똠양꿍 샾 가게") == ["똠", "샾"]
+    assert kspay.outside_ks_x_1001("가나다 ABC 한글") == []
+    assert kspay.outside_ks_x_1001("🥕") == []  # not CP949 at all: `unencodable` says so
+    assert all(kspay.euckr_len(s) == 2 for s in outside)  # CP949 counts them 2 bytes
 
 
 def test_reply_with_order_number() -> None:
@@ -183,8 +217,11 @@ def test_allregid_is_always_empty() -> None:
 
 def test_echo_names_and_values() -> None:
     import re
-    assert re.fullmatch(kspay.ECHO_NAME_PATTERN, "ECHA")
-    assert not re.fullmatch(kspay.ECHO_NAME_PATTERN, "ECHO1")
+    # KSNET's samples send ECHA, ECHSID and ECH_OrdNo.
+    for name in ("ECHA", "ECHSID", "ECH_OrdNo", "ECHO1"):
+        assert re.fullmatch(kspay.ECHO_NAME_PATTERN, name), name
+    for name in ("ECH", "echa", "ECH-A", "ECH A", "XECHA", "ECH가"):
+        assert not re.fullmatch(kspay.ECHO_NAME_PATTERN, name), name
     assert problems("ECH*", "추가파라미터A") == []
 
 

@@ -216,14 +216,20 @@ def test_banks_complete_in_code_order(ref):
 def test_bank_range_row(ref):
     ranged = [b for b in ref.banks if b.code_end]
     assert [(b.code, b.code_end, b.name, b.kftc) for b in ranged] == [
-        ("12", "15", "농협회원", "012~015")
+        ("12", "15", "농협회원", "012")  # KFTC has one code for them all
     ]
 
 
 def test_bank_kftc_codes(ref):
+    # KFTC's codes: the guide's with a zero in front, except 새마을금고 (KFTC 045; KFTC's
+    # 093 is 한국주택금융공사) and the range 12~15 (all 012).
+    differ = {"12": "012", "93": "045"}
     for bank in ref.banks:
-        if not bank.code_end:
-            assert bank.kftc == "0" + bank.code
+        assert bank.kftc == differ.get(bank.code, "0" + bank.code), bank
+        assert bool(bank.kftc_note) == (bank.code in differ), bank
+    notes = {b.code: b.kftc_note for b in ref.banks if b.kftc_note}
+    assert "045" in notes["93"] and "093" in notes["93"] and "한국주택금융공사" in notes["93"]
+    assert "012" in notes["12"]
 
 
 @pytest.mark.parametrize(
@@ -235,16 +241,18 @@ def test_bank_kftc_codes(ref):
         ("12", "농협회원"),
         ("13", "농협회원"),
         ("14", "농협회원"),
-        ("015", "농협회원"),
+        ("012", "농협회원"),
         ("16", "축협중앙"),
         ("93", "새마을금고"),
+        ("045", "새마을금고"),
+        ("045   ", "새마을금고"),
     ],
 )
 def test_bank_by_code(code, name):
     assert bank_by_code(code).name == name
 
 
-@pytest.mark.parametrize("code", ["17", "19", "41", "99", "", "126", "1", "x1"])
+@pytest.mark.parametrize("code", ["17", "19", "41", "99", "", "126", "1", "x1", "093", "015"])
 def test_bank_by_code_unknown(code):
     assert bank_by_code(code) is None
 

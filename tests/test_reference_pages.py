@@ -100,7 +100,15 @@ def test_banks_one_table_in_code_order_with_kftc_codes(ref_dir: Path) -> None:
     assert [(r["id"], cells(r)[2]) for r in rows] == [(f"bank-{c}", n) for c, n in BANKS]
     by_id = {r["id"]: cells(r) for r in rows}
     assert by_id["bank-26"][:4] == ["26", "026", "신한은행", "신한은행"]
-    assert by_id["bank-12"][:3] == ["12~15", "012~015", "농협회원"]
+    assert by_id["bank-12"][:3] == ["12~15", "012", "농협회원"]
+    assert by_id["bank-93"][:3] == ["93", "045", "새마을금고"]
+    flagged = {r["id"]: cells(r)[-2:] for r in rows if "flagged" in r.get("class", [])}
+    assert set(flagged) == {"bank-12", "bank-93"}
+    assert flagged["bank-93"] == [
+        "금융결제원 코드로 새마을금고는 045입니다. 가이드 코드 93에 0을 붙인 093은 "
+        "한국주택금융공사의 코드입니다.", "금융결제원 코드 다름"]
+    intro = page.find("main").find_all("p")[0].get_text()
+    assert "가상계좌이면 이 은행 코드" in intro and "거절되었으면 거절 코드 4자리" in intro
     assert by_id["bank-27"][3] == "한국씨티은행"
     assert by_id["bank-05"][3] == "하나은행"
     assert by_id["bank-21"][3] == "신한은행"
@@ -168,3 +176,81 @@ def test_faq_has_every_question(ref_dir: Path) -> None:
     text = page.get_text()
     assert "비밀번호" not in text
     assert "주민번호 : 본인" not in text
+
+
+def test_results_page_names_result_as_what_the_method_is_read_from(ref_dir: Path) -> None:
+    page = soup(ref_dir / "results" / "index.html")
+    section = page.find("table", id="prefixes").find_parent("section")
+    assert section.find("h2").get_text() == "결제수단 코드(result)와 거래번호(trno)의 첫 자리"
+    assert "결제 서비스는 result의 첫 자리를 이 표로 읽어 결제수단을 정합니다." in section.get_text()
+
+
+def test_results_page_windows_result_post_recv_post_and_receipts(ref_dir: Path) -> None:
+    page = soup(ref_dir / "results" / "index.html")
+    assert [cells(r) for r in table_rows(page, "windows")] == [
+        ["v1.4", "https://kspay.ksnet.to/store/KSPayMobileV1.4/KSPayPWeb.jsp",
+         "https://kspay.ksnet.to/store/KSPayMobileV1.4/web_host/recv_post.jsp",
+         "UTF-8 (sndCharSet=utf-8)"],
+        ["mb2", "https://kspay.ksnet.to/store/mb2/KSPayPWeb.jsp",
+         "https://kspay.ksnet.to/store/mb2/web_host/recv_post.jsp", "EUC-KR"]]
+    posted = {cells(r)[0]: cells(r)[1] for r in table_rows(page, "posted")}
+    assert list(posted) == ["reCommConId", "reCommType", "reHash", "reCnclType", "ECH*"]
+    assert posted["reCnclType"].startswith("1이면 고객이 결제창을 닫은 것(취소)입니다.")
+    actions = {cells(r)[0]: cells(r)[1] for r in table_rows(page, "actions")}
+    assert list(actions) == ["1", "3"]
+    assert actions["1"].startswith("결제를 처리하고 결과를 받습니다.")
+    assert actions["3"].startswith("결과를 저장했다고 KSNET에 알립니다.")
+    assert [cells(r)[0] for r in table_rows(page, "recv_post_request")] == [
+        "sndCommConId", "sndActionType", "sndStoreid", "sndAmount", "sndRpyParams"]
+    receipts = [cells(r)[:2] for r in table_rows(page, "receipts")]
+    assert receipts == [
+        ["신용카드 결제내역 조회", "http://pgims.ksnet.co.kr/pg_infoc/src/bill/credit01.jsp"],
+        ["신용카드 영수증 출력 폼 샘플",
+         "http://pgims.ksnet.co.kr/pg_infoc/src/bill/credit_view.jsp?tr_no=<거래번호>"]]
+    assert "모바일 페이지 지원안함" in cells(table_rows(page, "receipts")[1])[2]
+
+
+def test_parameters_page_shows_where_the_guide_contradicts_itself(ref_dir: Path) -> None:
+    page = soup(ref_dir / "parameters" / "index.html")
+    rows = table_rows(page, "parameters")
+    flagged = {cells(r)[0]: cells(r)[-2] for r in rows if "flagged" in r.get("class", [])}
+    assert sorted(flagged) == ["sndGoodname", "sndInstallmenttype", "sndOrdernumber",
+                               "sndRtApp", "sndShowcard"]
+    assert 'value="Android"' in flagged["sndRtApp"] and "'android'" in flagged["sndRtApp"]
+    assert "영문 50byte, 한글 25자" in flagged["sndGoodname"]
+    assert "1,003원" in flagged["sndInstallmenttype"]
+    assert "C를" in flagged["sndShowcard"]
+    text = page.find("main").get_text()
+    assert "CP949" in text and "8,822자" in text and "똠" in text
+
+
+def test_faq_marks_the_editors_notes_and_replacements(ref_dir: Path) -> None:
+    page = soup(ref_dir / "faq" / "index.html")
+    notes = [b.get_text(" ", strip=True) for b in page.find_all("blockquote")]
+    assert len(notes) == 4 and all(n.startswith("편집 주:") for n in notes)
+    # Each note sits right after the text it is about.
+    before = [b.find_previous_sibling().get_text().strip() for b in page.find_all("blockquote")]
+    assert before[0].endswith("테스트상점의 관리자페이지 로그인 정보는 KSNET에서 안내해 드립니다.")
+    assert "원문의 로그인 정보" in notes[0]
+    assert "영문 50byte, 한글 25자" in before[1] and "30바이트" in notes[1]
+    assert "Part 4" in before[2] and "가이드에는 Part 4가 없습니다" in notes[2]
+    assert before[3] == "테스트상점의 관리자페이지 로그인 정보는 KSNET에서 안내해 드립니다."
+    assert "원문의 로그인 정보" in notes[3]
+
+
+def test_reference_notes_and_descriptions_are_korean(ref_dir: Path) -> None:
+    """Corrections, conflict notes, descriptions and notes: Korean, never an English
+    sentence (four English words in a row)."""
+    import re
+
+    english = re.compile(r"\b[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}\b")
+    prose_columns = {"설명", "정정 내용", "불일치 설명", "가이드 안의 불일치", "코드 차이", "비고"}
+    for slug in PAGES:
+        page = soup(ref_dir / slug / "index.html")
+        texts = [p.get_text() for p in page.find("main").find_all("p")]
+        for td in page.find_all("td"):
+            if td.get("data-label") in prose_columns and td.get_text():
+                texts.append(td.get_text())
+        for text in texts:
+            assert not english.search(text), (slug, text)
+        assert all(re.search("[가-힣]", t) for t in texts if len(t) > 40), slug

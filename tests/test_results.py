@@ -74,3 +74,28 @@ def test_mobile_payment() -> None:
 def test_not_a_reply(raw: bytes) -> None:
     with pytest.raises(results.ResultError):
         results.read_result(raw)
+
+
+def test_installments_are_a_cards_only() -> None:
+    for result_code, trno in (("6001", "600000000001"), ("M131", "M00000000001")):
+        values = dict(APPROVED, result=result_code, trno=trno, halbu="00")
+        assert results.read_result(results.encode_reply(
+            values, results.default_params())).installment_months is None
+    card = dict(APPROVED, result="1001", halbu="03")
+    assert results.read_result(results.encode_reply(
+        card, results.default_params())).installment_months == 3
+
+
+def test_method_is_read_from_results_first_character_by_the_reference_rows() -> None:
+    """The results page's table of first characters and the code are the same rows: a
+    reply is read by `result`, whatever the transaction number starts with."""
+    from generator.reference import load_reference
+
+    for prefix in load_reference().results.prefixes:
+        for char in prefix.chars:
+            values = dict(APPROVED, result=char + "001", trno="900000000001")
+            read = results.read_result(results.encode_reply(values, results.default_params()))
+            assert (read.method, read.method_label) == (prefix.key, prefix.method)
+    unknown = dict(APPROVED, result="Z001", trno="100000000001")
+    read = results.read_result(results.encode_reply(unknown, results.default_params()))
+    assert (read.method, read.method_label) == ("unknown", "")

@@ -245,6 +245,41 @@ def test_recv_post_answers_in_the_requested_order(server: DevServer) -> None:
         "ordno": order, "authyn": "O", "msg1": "정상승인", "amt": "1003"}
 
 
+def test_showcard_c_shows_every_isp_and_mpi_card(server: DevServer) -> None:
+    from generator.reference import load_reference
+
+    cards = load_reference().cards
+    window = raw_window_post(server, sndShowcard="C")
+    assert window.find(id="problems") is None
+    isp = [o["value"] for o in window.find("select", id="isp_issuer").find_all("option")]
+    mpi = [o["value"] for o in window.find("select", id="mpi_issuer").find_all("option")]
+    assert isp == [c.code2 for c in cards if c.isp]
+    assert mpi == [c.code2 for c in cards if c.mpi]
+
+
+def test_rtapp_android_as_the_guides_part_2_writes_it(server: DevServer) -> None:
+    for rtapp in ("Android", "android"):
+        window = raw_window_post(server, sndRtApp=rtapp)
+        assert window.find(id="problems") is None, rtapp
+
+
+def test_virtual_account_banks_open_accounts_and_carry_no_installments(server: DevServer) -> None:
+    window, order = pay(server, "/jeju-orchard/tangerine-10kg/")
+    options = window.find("select", id="bank").find_all("option")
+    codes = [o["value"] for o in options]
+    # The first option is the one a tester who changes nothing gets.
+    assert codes[0] == "02"
+    assert not {"01", "08", "76"} & set(codes)  # 한국은행, 수출입은행, 신용보증기금
+    # The window's form also carries the card's installment select: a browser posts it
+    # whatever outcome is picked.
+    _, result = follow(choose(server, window, "virtual_account", bank="04", halbu="0"))
+    assert result.find(id="status")["data-status"] == "issued"
+    assert "installment" not in shown(result)
+    assert "할부" not in result.get_text()
+    stored = server.payments.payments.store.find(order)
+    assert (stored.bank_name, stored.installment_months) == ("국민은행", None)
+
+
 # --- quantity, shipping and the address: the order travels in ECH* fields --------------
 
 def test_quantity_and_address_travel_in_echo_fields_into_the_export(server: DevServer) -> None:

@@ -53,7 +53,7 @@ def test_serves_the_built_site_on_loopback_with_live_reload(dev: tuple[DevServer
     assert get(server.base + "/__kspay/static/reload.js")[0] == 200
     assert get(server.base + "/../../etc/passwd")[0] == 404
     assert lines[0].startswith("built 3 site(s) into ")
-    assert lines[0].endswith(": 30 page(s) rendered, 39 file(s) written, 0 unchanged, 0 removed")
+    assert lines[0].endswith(": 30 page(s) rendered, 40 file(s) written, 0 unchanged, 0 removed")
 
 
 def test_rebuilds_on_change_and_recovers_from_an_error(dev: tuple[DevServer, Path, list[str]]) -> None:
@@ -92,3 +92,72 @@ def test_template_change_rebuilds(tmp_path: Path) -> None:
         wait_for(lambda: "테스트 문구" in get(server.base + "/")[1])
     finally:
         server.stop()
+
+
+def test_sigterm_stops_serve_and_removes_its_temporary_folder(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES, sites)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    serve = subprocess.Popen(
+        [sys.executable, str(ROOT / "build.py"), "serve", "--port", "0", "--sites", str(sites)],
+        cwd=tmp_path, env={**os.environ, "TMPDIR": str(tmp)}, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [serve.stderr.readline(), serve.stderr.readline()]
+        assert lines[1].startswith("serving "), lines
+        [folder] = tmp.glob("kspay-serve-*")
+        assert (folder / "_site" / "index.html").is_file()
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=20) == 0
+        assert serve.stderr.read() == "stopped\n"
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    assert list(tmp.iterdir()) == []
+
+
+def test_stop_waits_for_a_rebuild_in_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild still running when the server stops would make the temporary folder
+    again after it was removed: stop() lets it finish first."""
+    import tempfile
+    import threading
+
+    from generator.devserver import server as server_module
+
+    real = server_module.pipeline.build
+    calls: list[int] = []
+    rebuilding, finished = threading.Event(), threading.Event()
+
+    def slow_second_build(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the watcher's rebuild, after the edit below
+            rebuilding.set()
+            time.sleep(0.5)  # stop() is called meanwhile
+        try:
+            return real(*args, **kwargs)
+        finally:
+            if len(calls) == 2:
+                finished.set()
+
+    monkeypatch.setattr(server_module.pipeline, "build", slow_second_build)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    sites = tmp_path / "sites"
+    shutil.copytree(SITES, sites)
+    server = DevServer(sites, port=0, log=lambda line: None)
+    server.start()
+    path = sites / "kspay-test.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("당근10kg", "햇당근"), encoding="utf-8")
+    assert rebuilding.wait(10)
+    server.stop()
+    assert finished.wait(10)
+    assert list(tmp.iterdir()) == []

@@ -41,6 +41,9 @@ FAULTS = {"": "정상 응답", "timeout": "결과 조회(action 1) 응답 지연
 FAULT_ACTIONS = {"timeout": kspay.ACTION_COMPLETE, "garbage": kspay.ACTION_COMPLETE,
                  "confirm_timeout": kspay.ACTION_CONFIRM}
 GARBAGE = b"<html><body>502 Bad Gateway</body></html>"
+# Rows of the bank table that open no accounts for customers, so no virtual accounts:
+# 한국은행 (the central bank), 한국수출입은행 and 신용보증기금. The sandbox does not offer them.
+NO_ACCOUNTS = frozenset({"01", "08", "76"})
 KST = timezone(timedelta(hours=9))  # KSNET's clock: trddt and trdtm are Korean time
 CONFIRM_REPLY = b"OK"
 
@@ -132,12 +135,13 @@ class Sandbox:
         methods = [m for m, pos in kspay.PAYMETHOD_POSITIONS.items() if bits[pos - 1:pos] == "1"]
         ref = load_reference()
         showcard = fields.get("sndShowcard", "I,M")
+        every = showcard == "C"  # KSNET's V1.4 sample: every card, ISP and MPI
         html = render_page(
             "sandbox_window.html", fields=fields, problems=problems, session=session,
             methods=methods, euc_kr=euc_kr,
-            isp_cards=[c for c in ref.cards if c.isp] if "I" in showcard else [],
-            mpi_cards=[c for c in ref.cards if c.mpi and _shown_mpi(showcard, c.code2)],
-            banks=[b for b in ref.banks if not b.code_end],
+            isp_cards=[c for c in ref.cards if c.isp] if every or "I" in showcard.split(",") else [],
+            mpi_cards=[c for c in ref.cards if c.mpi and (every or _shown_mpi(showcard, c.code2))],
+            banks=[b for b in ref.banks if not b.code_end and b.code not in NO_ACCOUNTS],
             months=[int(m) for m in fields.get("sndInstallmenttype", "0").split(":") if m.isdigit()],
             amount=int(fields["sndAmount"]) if fields.get("sndAmount", "").isdigit() else None,
             ech=sorted((k, v) for k, v in fields.items() if k.startswith("ECH")),
@@ -187,9 +191,10 @@ class Sandbox:
                       choice: dict[str, str]) -> dict[str, str]:
         now = datetime.now(KST)  # not the host's zone
         serial = f"{int(time.time() * 1000) % 10**11:011d}"
+        # halbu only for a card: a virtual account or a mobile payment has no installments.
         values = {"trddt": now.strftime("%Y%m%d"), "trdtm": now.strftime("%H%M%S"),
                   "amt": fields.get("sndAmount", ""), "ordno": fields.get("sndOrdernumber", ""),
-                  "halbu": "00"}
+                  "halbu": ""}
         approval = f"{secrets.randbelow(10**8):08d}"
         if outcome in ("isp", "mpi"):
             code = choice.get(f"{outcome}_issuer", "")

@@ -11,6 +11,7 @@ a whole payment runs on this machine through the code that runs in production.
 from __future__ import annotations
 
 import mimetypes
+import signal
 import sys
 import tempfile
 import threading
@@ -90,6 +91,7 @@ class DevServer:
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []  # the watcher and the HTTP server
 
     # --- building -----------------------------------------------------------------
 
@@ -138,13 +140,20 @@ class DevServer:
     def start(self) -> None:
         seen = _snapshot(self._watched())
         self.rebuild()
-        threading.Thread(target=self.watch, args=(seen,), daemon=True).start()
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self._threads = [threading.Thread(target=self.watch, args=(seen,), daemon=True),
+                         threading.Thread(target=self.httpd.serve_forever, daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
+        """Stop serving and watching, then remove the temporary folder. A rebuild in
+        progress is waited for: it would make the folder again after it was removed."""
         self._stop.set()
-        self.httpd.shutdown()
+        if self._threads:  # shutdown() waits for a serve_forever that has started
+            self.httpd.shutdown()
         self.httpd.server_close()
+        for thread in self._threads:
+            thread.join()
         if self.payments is not None:
             self.payments.payments.store.engine.dispose()
         self._tmp.cleanup()
@@ -189,16 +198,24 @@ class DevServer:
         return _send(start_response, "200 OK", target.read_bytes(), kind)
 
     def serve_forever(self) -> None:
-        self.start()
-        mode = " with the sandbox KSPay window" if self.sandbox else ""
-        self.log(f"serving {self.sites_dir} at {self.base}/{mode}; Ctrl+C stops")
+        # SIGTERM (kill, a service manager) stops the server as Ctrl+C does, so that the
+        # temporary folder is removed either way.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _interrupt)
         try:
+            self.start()
+            mode = " with the sandbox KSPay window" if self.sandbox else ""
+            self.log(f"serving {self.sites_dir} at {self.base}/{mode}; Ctrl+C stops")
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt:
             self.log("stopped")
         finally:
             self.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _send(start_response: StartResponse, status: str, body: bytes, content_type: str,

@@ -46,13 +46,23 @@ def urlencode_form(pairs: list[tuple[str, str]], encoding: str) -> bytes:
     return "&".join(f"{encode(k)}={encode(v)}" for k, v in pairs).encode("ascii")
 
 
+# Where the goods go, as a customer types it (the page sends the phone without hyphens).
+ADDRESS = {"ECH_NAME": "김받는", "ECH_TEL": "010-1234-5678", "ECH_ZIP": "63535",
+           "ECH_ADDR": "제주특별자치도 서귀포시 남원읍 한라로 1", "ECH_ADDR2": "감귤창고 2층",
+           "ECH_MEMO": "부재 시 문 앞에 놓아 주세요"}
+
+
 def fill_customer(page: Any, name: str = "", email: str = "", mobile: str = "",
-                  agree: bool = True) -> None:
-    """Type the customer's inputs and, where the store asks for them, agree to its terms
-    with the 전체 동의 box (as a customer who means to pay does)."""
+                  agree: bool = True, address: dict[str, str] | None = None) -> None:
+    """Type the customer's inputs, the address where the goods ship (`address`, else
+    ADDRESS) and, where the store asks for them, agree to its terms with the 전체 동의 box
+    (as a customer who means to pay does)."""
     page.fill("#sndOrdername", name)
     page.fill("#sndEmail", email)
     page.fill("#sndMobile", mobile)
+    if page.locator("#ECH_NAME").count():
+        for field, value in (ADDRESS if address is None else address).items():
+            page.fill(f"#{field}", value)
     if agree and page.locator("#agree-all").count():
         page.check("#agree-all")
 

@@ -78,7 +78,7 @@ def test_agree_all_checks_and_unchecks_every_box(phone: Phone) -> None:
 
 def test_the_keyboard_reaches_and_checks_every_box(phone: Phone) -> None:
     page = phone.open(PATH)
-    page.focus("#sndMobile")
+    page.focus("#ECH_MEMO")  # the last input before the agreements (the goods ship)
     seen = []
     for _ in range(8):  # Tab through: the boxes and their links, in order
         page.keyboard.press("Tab")

@@ -14,7 +14,7 @@ import pytest
 from generator import kspay
 
 from .conftest import Phone, Posted
-from .helpers import fill_customer, merchant, page_form, tap_pay, urlencode_form
+from .helpers import ADDRESS, fill_customer, merchant, page_form, tap_pay, urlencode_form
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +60,14 @@ def expected_body(hidden: list[tuple[str, str]], order: str, site: dict,
         filled["sndVirExpDt"] = (made + timedelta(days=days)).strftime("%Y%m%d")
         filled["sndVirExpTm"] = "235959"
     fields = [(k, filled.get(k, v)) for k, v in hidden]
-    return fields + [("sndOrdername", name), ("sndEmail", email), ("sndMobile", mobile)]
+    # The visible inputs, in the page's order: the quantity (a product sold by more than
+    # one), the customer, and the address where the goods ship (ECH_SHIP is sent).
+    product = next(p for p in site["products"] if p["name"] == dict(hidden)["sndGoodname"])
+    quantity = [("ECH_QTY", "1")] if product.get("max_quantity", 1) > 1 else []
+    address = [(k, v.replace("-", "")) for k, v in ADDRESS.items()] \
+        if "ECH_SHIP" in dict(hidden) else []
+    return fields + quantity + [("sndOrdername", name), ("sndEmail", email),
+                                ("sndMobile", mobile)] + address
 
 
 def check_post(phone: Phone, path: str, url: str, encoding: str, site: dict,

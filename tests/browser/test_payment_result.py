@@ -44,7 +44,7 @@ from generator.payments.store import (
 )
 
 from .conftest import PHONE
-from .helpers import SITES, fill_customer, tap_pay
+from .helpers import ADDRESS, SITES, fill_customer, tap_pay
 
 pytestmark = pytest.mark.browser
 
@@ -349,7 +349,8 @@ def test_card_isp_approval(server: DevServer, tab: Tab) -> None:
             stored.method_label, stored.issuer, stored.installment_months, stored.refusal_code) == (
         59000, 59000, "O", "card", "신용카드", "BC카드", 3, "")
     assert stored.paid and stored.confirmed_at is not None
-    assert stored.echo_values == {"ECHA": "app-store"}
+    assert stored.echo_values == {"ECHA": "app-store", "ECH_SHIP": "0",
+                                  **{k: v.replace("-", "") for k, v in ADDRESS.items()}}
     assert kinds(server, stored) == [POST_RECEIVED, ACTION1_REPLY, ACTION3_SENT]
     assert calls(server, stored) == [("1", "59000"), ("3", "59000")]
 
@@ -384,14 +385,14 @@ def test_virtual_account_issued(server: DevServer, tab: Tab) -> None:
     else:
         deadline = "은행에서 보낸 입금 안내를 확인해 주세요"
     assert result.shown == {
-        "product": "노지 감귤 10kg", "order": window.order, "amount": "32,000원",
+        "product": "노지 감귤 10kg", "order": window.order, "amount": "35,000원",
         "method": "가상계좌", "bank": "신한은행", "account": stored.virtual_account,
         "deadline": deadline}
     assert re.fullmatch(r"26[0-9]{12}", stored.virtual_account)
     assert (stored.amount, stored.method, stored.bank_code, stored.bank_name,
-            stored.approval_number) == (32000, "virtual_account", "26", "신한은행", "")
+            stored.approval_number) == (35000, "virtual_account", "26", "신한은행", "")
     assert not stored.paid and stored.confirmed_at is not None  # issued: paid once deposited
-    assert calls(server, stored) == [("1", "32000"), ("3", "32000")]
+    assert calls(server, stored) == [("1", "35000"), ("3", "35000")]
 
 
 def test_mobile_payment_on_the_euc_kr_window(server: DevServer, tab: Tab) -> None:
@@ -673,12 +674,15 @@ def test_result_page_makes_no_request_off_the_machine(server: DevServer, tab: Ta
     posted = [i for i, (method, url) in enumerate(asked) if url == result.url]
     assert [asked[i][0] for i in posted] == ["POST"]
     from_result = asked[posted[0]:]
-    # The result page's one subresource: the theme's stylesheet, from the payments service.
-    assert len(from_result) == 2, from_result
-    assert from_result[1][0] == "GET"
-    assert re.fullmatch(re.escape(server.base) + r"/kspay/static/style\.[0-9a-f]+\.css",
-                        from_result[1][1]), from_result
-    assert styles == [(200, "text/css; charset=utf-8")]
+    # The result page's subresources: the theme's stylesheet and icon, from the payments
+    # service.
+    assert len(from_result) == 3, from_result
+    assert [method for method, _ in from_result[1:]] == ["GET", "GET"]
+    icon, style = sorted(url for _, url in from_result[1:])
+    static = re.escape(server.base) + "/kspay/static/"
+    assert re.fullmatch(static + r"favicon\.[0-9a-f]+\.svg", icon), from_result
+    assert re.fullmatch(static + r"style\.[0-9a-f]+\.css", style), from_result
+    assert sorted(styles) == [(200, "image/svg+xml"), (200, "text/css; charset=utf-8")]
     assert page.evaluate("document.styleSheets.length === 1 && "
                          "document.styleSheets[0].cssRules.length > 20")
     assert all(url.startswith(server.base + "/") for _, url in tab.requests), tab.requests
