@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import difflib
+import os
 import re
 import typing
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ from .yamlload import Document, Mark
 SLUG_RE = re.compile(kspay.SLUG_PATTERN)
 # A merchant file is a page of YAML; a file this big is a mistake (or a bomb).
 MAX_FILE_BYTES = 1_000_000
-LOCAL_HOSTS = ("localhost", "127.0.0.1")
 # URL schemes that run code or read local files instead of opening an app.
 SCRIPT_SCHEMES = ("javascript", "vbscript", "data", "file", "about", "blob")
 QUOTE_MAX = 80
@@ -95,6 +95,15 @@ def _months(value: Any) -> list[int]:
     return value
 
 
+def _installment_field(months: list[int]) -> list[int]:
+    """The months as an order page of 50,000 won or more sends them (sndInstallmenttype)."""
+    sent = kspay.installment_string(months, kspay.INSTALLMENT_MIN_AMOUNT)
+    if found := kspay.problems("sndInstallmenttype", sent):
+        raise PydanticCustomError("kspay", f"sent as sndInstallmenttype {quoted(sent)}: "
+                                  + "; ".join(found).replace(repr(sent), quoted(sent)))
+    return months
+
+
 def _interest_free(value: Any) -> str | list[int]:
     if value in ("none", "all"):
         return typing.cast(str, value)
@@ -129,9 +138,7 @@ MpiCards = Annotated[Any, PlainValidator(_mpi), WithJsonSchema(
                {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{2}$"}}]})]
 def _https_only(why: str) -> AfterValidator:
     def check(value: str) -> str:
-        scheme, _, rest = value.partition("://")
-        host = re.split("[:/?#]", rest, maxsplit=1)[0].lower()
-        if scheme == "https" or host in LOCAL_HOSTS:
+        if not kspay.insecure_url(value):
             return value
         raise PydanticCustomError(
             "kspay", f"must be https://: {why} (http is accepted only for localhost and "
@@ -191,7 +198,7 @@ class Apps(_Model):
     android: bool = False
     ios_scheme: Annotated[str, _pattern_rule(kspay.APP_SCHEME_PATTERN,
                                              "must be an app URL scheme such as myapp://"),
-                          AfterValidator(_app_scheme)] | None = None
+                          AfterValidator(_app_scheme), _kspay_rule("sndRtApp")] | None = None
 
 
 class Product(_Model):
@@ -213,7 +220,7 @@ class SiteConfig(_Model):
     currency: Literal["WON", "410"] = "WON"
     paymethods: Annotated[list[Literal["card", "virtual_account", "mobile"]],
                           Field(min_length=1)] = ["card"]
-    installments: Months = [0]
+    installments: Annotated[Months, AfterValidator(_installment_field)] = [0]
     interest_free: InterestFree = "none"
     escrow: bool = False
     show_cards: ShowCards = ShowCards()
@@ -268,8 +275,8 @@ def key_path(path: tuple[str | int, ...]) -> str:
 
 def display_path(path: Path) -> str:
     """The path relative to the working folder when it is inside it, as given if not."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
+    try:  # the file's own name: it may be a symlink (even one that leads nowhere)
+        return str((path.parent.resolve() / path.name).relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
@@ -290,6 +297,9 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         return [error(Mark(1, 1), (), f"a symlink to {outside}, outside "
                       f"{display_path(path.parent)}; keep merchant files in the sites folder")]
     try:
+        if path.is_symlink() and not path.exists():
+            return [error(Mark(1, 1), (), f"a symlink to {os.readlink(path)} that leads nowhere "
+                          "(its target is missing, or a loop of links)")]
         if not path.is_file():
             kind = "a folder" if path.is_dir() else "not a regular file"
             return [error(Mark(1, 1), (), f"cannot read: {kind}")]
@@ -300,8 +310,9 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         data = path.read_bytes()
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = exc.object[:exc.start]
-        where = Mark(before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1)
+        line = exc.object[:exc.start].split(b"\n")
+        # The bytes before the bad one are UTF-8: its column counts their characters.
+        where = Mark(len(line), len(line[-1].decode("utf-8")) + 1)
         return [error(where, (), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
                       "save the file as UTF-8")]
     except OSError as exc:
@@ -312,15 +323,19 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         return [error(exc.mark, exc.path, exc.message)]
     if not isinstance(doc.data, dict):
         return [error(Mark(1, 1), (), "the file must be a mapping of keys (store:, products:, ...)")]
-    unpublishable = safety.config_problems(doc)
+    unpublishable = safety.config_problems(doc) + doc.problems
     found = [error(mark, where, message) for where, mark, message in unpublishable]
-    hidden = [where for where, _, _ in unpublishable]  # not validated, never quoted
+    hidden = [where for where, _, _ in unpublishable]  # not validated (again), nor quoted
+    # A value the loader could not read is kept as its text: the list holding it (months)
+    # would be "not a list of months" too.
+    unread = [where for where, _, _ in doc.problems]
     try:
         config = SiteConfig.model_validate(doc.data)
     except ValidationError as exc:
         for err in exc.errors():
             mark, where, message = _locate(doc, err)
-            if not any(where[:len(h)] == h for h in hidden):
+            if not any(where[:len(h)] == h for h in hidden) \
+                    and not any(u[:len(where)] == where for u in unread):
                 found.append(error(mark, where, message))
         return sorted(found, key=lambda e: (e.line, e.column))
     if found:

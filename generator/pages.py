@@ -19,7 +19,7 @@ from .cache import digest
 from .form import customer_inputs, hidden_fields, hidden_inputs, variants
 from .markdown_safe import render_markdown
 from .output import UnitWriter
-from .pipeline import BuildFailed, BuildOptions
+from .pipeline import PUBLISHED, BuildFailed, BuildOptions
 from .theme import Asset, Theme, ThemeError, kept_with_themes, load_theme
 from .theme import assets as hashed_assets
 
@@ -63,6 +63,24 @@ def validate(path: Path, themes_dir: Path) -> Site | list[str]:
     return site
 
 
+def check_site(path: Path, themes_dir: Path) -> list[str]:
+    """What `build` would refuse in one merchant file, without rendering: its validation,
+    then the guard every order form of it meets (so that what `check` accepts builds)."""
+    site = validate(path, themes_dir)
+    if not isinstance(site, Site):
+        return site
+    errors: list[str] = []
+    config = site.config
+    for index, product in enumerate(config.products):
+        reply_url = PUBLISHED.product_reply(site.slug, config.reply_url, product.slug)
+        for variant in variants(config):
+            try:
+                guard(site, index, hidden_fields(config, product, variant, reply_url))
+            except BuildFailed as exc:
+                errors.extend(exc.errors)
+    return errors
+
+
 def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
                options: BuildOptions) -> SiteOutcome:
     """Validate one merchant file and stage its folder; its errors instead if it has any."""
@@ -100,7 +118,7 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
         notice=render_markdown(config.notice), variants=page_variants))
     count = 1
     customer = customer_fields(theme)
-    for product in config.products:
+    for index, product in enumerate(config.products):
         reply_url = options.product_reply(site.slug, config.reply_url, product.slug)
         context = dict(
             form_action=f"https://{kspay.KSPAY_HOST}", site=site, config=config,
@@ -113,9 +131,9 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
         for variant in page_variants:
             fields = hidden_fields(config, product, variant, reply_url)
             if variant is page_variants[0]:
-                guard(site, product.slug, fields)  # the variants differ only in sndRtApp
+                guard(site, index, fields)  # the variants differ only in sndRtApp
             elif problem := kspay.check("sndRtApp", variant.rtapp):
-                raise BuildFailed([f"{site.source}: apps: {problem.english()}"])
+                raise BuildFailed([str(site.error(("apps",), f"sndRtApp: {problem.english()}"))])
             writer.write(f"{site.slug}/{product.slug}/{variant.filename}", page(
                 theme, "order.html", 2, assets, options, variant=variant,
                 hidden_fields=hidden_inputs(fields), **context))
@@ -128,13 +146,16 @@ _PAY_TIME = {f.name: f.example for f in kspay.FIELDS
              if f.set_by in ("customer", "order_prefix (page script)")}
 
 
-def guard(site: Site, product_slug: str, hidden: list[tuple[str, str]]) -> None:
+def guard(site: Site, index: int, hidden: list[tuple[str, str]]) -> None:
     """Never write a form that KSPay would refuse: the config checks should make this
-    unreachable; if they miss a case, the build stops here instead of a customer."""
+    unreachable; if they miss a case, the build (and `check`) stops here instead of a
+    customer, at the product's line."""
     problems = kspay.form_problems({**dict(hidden), **_PAY_TIME})
     if problems:
-        raise BuildFailed([f"{site.source}: products.{product_slug}: the order form would be "
-                           f"refused by KSPay: {p.english()}" for p in problems])
+        raise BuildFailed([str(site.error(
+            ("products", index), "the order form would be refused by KSPay: "
+            + (f"{p.field.name}: " if isinstance(p, kspay.Problem) else "") + p.english()))
+            for p in problems])
 
 
 @dataclass(frozen=True)

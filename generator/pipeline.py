@@ -104,8 +104,7 @@ def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> list[str]:
     forget_themes()  # read afresh
     problems = _name_problems([(str(path), path.name) for path in files])
     for path in files:
-        if isinstance(found := pages.validate(path, themes_dir), list):
-            problems.extend(found)
+        problems.extend(pages.check_site(path, themes_dir))
     return problems
 
 
@@ -141,8 +140,8 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
     names = folder_files(sites_dir)
     if not names:
         raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
-    if name_problems := _name_problems([(os.path.join(sites_dir, n), n) for n in names]):
-        raise BuildFailed(name_problems)
+    if _name_problems([(os.path.join(sites_dir, n), n) for n in names]):
+        raise BuildFailed(check([sites_dir], themes_dir))  # with every other file's errors
 
     # Plan: which published units are still current, from the manifest.
     plan = make_plan(sites_dir, names, out, themes_dir, options, force)
@@ -210,7 +209,12 @@ def _unchanged_sites(sites_dir: Path, names: list[str], old: Manifest,
     folder = os.fspath(sites_dir)
     for name in names:
         slug = slug_of(name)
-        stat = os.stat(os.path.join(folder, name))
+        try:
+            stat = os.stat(os.path.join(folder, name))
+        except OSError:  # a symlink that leads nowhere: its validation says so
+            todo.append(sites_dir / name)
+            stats[slug] = (0, 0)
+            continue
         entry = old.sites.get(slug)
         if entry is not None and entry.source == name:
             if (stat.st_mtime_ns, stat.st_size) != (entry.mtime_ns, entry.size):

@@ -95,7 +95,10 @@ def symlink_outside(path: Path, folder: Path) -> Path | None:
     """Where `path` really points when that is outside `folder`; None otherwise."""
     if not path.is_symlink():
         return None
-    target = path.resolve()
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a loop (RuntimeError before Python 3.13): leads nowhere
+        return None
     return None if _inside(target, folder.resolve()) else target
 
 

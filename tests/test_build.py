@@ -234,6 +234,8 @@ def test_a_form_kspay_would_refuse_stops_the_build(tmp_path: Path, monkeypatch: 
     with pytest.raises(pipeline.BuildFailed) as failed:
         pipeline.build(SITES, tmp_path / "_site")
     assert failed.value.errors[0].endswith(
-        "book-academy.yaml: products.python-course: the order form would be refused by KSPay: "
-        "32 bytes in EUC-KR, the limit is 30")
+        "book-academy.yaml:22:5: products[0]: the order form would be refused by KSPay: "
+        "sndGoodname: 32 bytes in EUC-KR, the limit is 30")
     assert not (tmp_path / "_site").exists()
+    # `check` runs the same guard: what it accepts, the build accepts.
+    assert failed.value.errors[0] in pipeline.check([SITES])
