@@ -58,7 +58,9 @@ def validate(path: Path, themes_dir: Path) -> Site | list[str]:
     site = load_site(path)
     if not isinstance(site, Site):
         return [str(e) for e in site]
-    if problem := theme_problem(site.config.theme, themes_dir):
+    # The directory and reference pages use the default theme, whatever the sites use.
+    if problem := theme_problem(site.config.theme, themes_dir) or theme_problem("default",
+                                                                              themes_dir):
         return [str(site.error(("theme",), problem))]
     return site
 

@@ -280,3 +280,119 @@ def test_thirty_bytes_of_installments_build(tmp_path: Path) -> None:
     pipeline.build(sites, tmp_path / "_site")
     page = soup(tmp_path / "_site" / "shop" / "carrot-10kg" / "index.html")
     assert form_values(page)["sndInstallmenttype"] == "0:2:3:4:5:6:7:8:9:10:11:12:13"
+
+
+# --- the resident-number and password guards (item 10) ----------------------------------------
+
+RRN_ERROR = ("looks like a resident registration number (주민등록번호); a site config is "
+             "published, and KSPay pages never carry one (sndAllregid is sent empty)")
+PASSWORD_ERROR = ("looks like a password written out; a site config is published, keep "
+                  "secrets on your server")
+
+
+@pytest.mark.parametrize("value", [
+    "901231  -  1234567", "901231\t\t-2234567", "９０１２３１－１２３４５６７", "９０１２３１１２３４５６７",
+    "901231.1234567", "901231 / 1234567", "901231_1234567", "901231\u200b-\u200b1234567",
+    "901231\u2060 1234567", "주민번호: 901231 —  1234567", "901231  ‐ 5234567",
+])
+def test_resident_number_evasions_are_caught(tmp_path: Path, value: str) -> None:
+    assert errors_of(tmp_path, VALID + f"echo: {{ECHA: '{value}'}}\n") == [
+        f"shop.yaml:9:14: echo.ECHA: {RRN_ERROR}"]
+
+
+@pytest.mark.parametrize("value", [
+    "비밀번호는 kspay1234 입니다", "비밀번호는 kspay 입니다", "비밀번호는 kspay1234입니다",
+    "비밀번호 kspay2024", "비밀번호﹕kspay", "비밀\u200b번호: kspay",
+    "패스워드는 \"Pa55word!\"", "PASSWORD IS hunter2", "ｐａｓｓｗｏｒｄ＝ｋｓｐａｙ", "비밀번호　kspay1234",
+])
+def test_password_evasions_are_caught(tmp_path: Path, value: str) -> None:
+    assert errors_of(tmp_path, VALID + f"notice: '{value}'\n") == [
+        f"shop.yaml:9:9: notice: {PASSWORD_ERROR}"]
+
+
+@pytest.mark.parametrize("value", [
+    "비밀번호는 KSNET에서 안내합니다", "비밀번호는 KSNET 고객센터에 문의하세요", "비밀번호를 입력하세요",
+    "비밀번호 8자 이상", "비밀번호는 2024년부터 바뀝니다", "A password is required", "암호화 AES256 적용",
+    "주문번호 20240101-1234567", "02-1544-6030", "900101-9234567", "123456-1234567890",
+    "2024.01.01 1234567원", "991399 1234567",
+])
+def test_what_only_looks_alike_passes(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(VALID + f"notice: '{value}'\n", encoding="utf-8")
+    assert isinstance(config.load_site(path), config.Site)
+
+
+def test_a_key_written_in_full_width_letters_is_still_a_secret(tmp_path: Path) -> None:
+    text = VALID.replace("  name: 케이에스페이(주)\n", "  name: 케이에스페이(주)\n  ｐａｓｓｗｏｒｄ: x\n")
+    assert errors_of(tmp_path, text) == [
+        "shop.yaml:4:3: store.ｐａｓｓｗｏｒｄ: looks like a secret; a site config is published, "
+        "keep secrets on your server"]
+
+
+# --- the theme chain (item 11) ------------------------------------------------------------
+
+@pytest.fixture()
+def themes(tmp_path: Path) -> Path:
+    import shutil
+
+    from conftest import ROOT
+
+    folder = tmp_path / "themes"
+    shutil.copytree(ROOT / "themes" / "default", folder / "default")
+    (folder / "carrot" / "templates").mkdir(parents=True)
+    (folder / "carrot" / "theme.yaml").write_text("extends: default\n", encoding="utf-8")
+    return folder
+
+
+def build_errors(tmp_path: Path, themes: Path, theme: str) -> list[str]:
+    sites = sites_with(tmp_path, {"shop.yaml": VALID + f"theme: {theme}\n"})
+    with pytest.raises(pipeline.BuildFailed) as failed:
+        pipeline.build(sites, tmp_path / "_site", themes)
+    assert not (tmp_path / "_site").exists()
+    assert shown(pipeline.check([sites], themes), sites) == shown(failed.value.errors, sites)
+    return shown(failed.value.errors, sites)
+
+
+@pytest.mark.parametrize("where", ["templates/store.html", "static/extra.css"])
+def test_a_symlink_in_an_extended_theme_is_found(tmp_path: Path, themes: Path, where: str) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private", encoding="utf-8")
+    link = themes / "default" / where
+    link.unlink(missing_ok=True)
+    link.symlink_to(secret)
+    assert build_errors(tmp_path, themes, "carrot") == [
+        f"shop.yaml:9:8: theme: theme 'default': default/{where} is a symlink to {secret}, "
+        f"outside {themes}; copy the file into the theme"]
+
+
+def test_the_default_theme_is_checked_whatever_the_sites_use(tmp_path: Path, themes: Path) -> None:
+    import shutil
+
+    shutil.copytree(themes / "default", themes / "plain")  # extends nothing
+    secret = tmp_path / "secret.css"
+    secret.write_text("/* private */", encoding="utf-8")
+    (themes / "default" / "static" / "extra.css").symlink_to(secret)
+    assert build_errors(tmp_path, themes, "plain") == [
+        f"shop.yaml:9:8: theme: theme 'default': default/static/extra.css is a symlink to "
+        f"{secret}, outside {themes}; copy the file into the theme"]
+
+
+@pytest.mark.parametrize(("theme_yaml", "message"), [
+    ("extends: [default]\n", "extends: must be the name of a theme, got ['default']"),
+    ("extends: {a: 1\n", "not a readable theme.yaml"),
+])
+def test_a_broken_theme_yaml_is_an_error(tmp_path: Path, themes: Path, theme_yaml: str,
+                                         message: str) -> None:
+    (themes / "carrot" / "theme.yaml").write_text(theme_yaml, encoding="utf-8")
+    [error] = build_errors(tmp_path, themes, "carrot")
+    assert error.startswith(f"shop.yaml:9:8: theme: {themes / 'carrot' / 'theme.yaml'}: {message}")
+
+
+def test_an_extends_that_leaves_themes_is_not_walked(tmp_path: Path, themes: Path) -> None:
+    outside = tmp_path / "outside"
+    (outside / "templates").mkdir(parents=True)
+    (outside / "templates" / "leak.html").symlink_to(tmp_path)
+    (themes / "carrot" / "theme.yaml").write_text("extends: ../outside\n", encoding="utf-8")
+    [error] = build_errors(tmp_path, themes, "carrot")
+    assert error == (f"shop.yaml:9:8: theme: theme '../outside' not found: no "
+                     f"{themes / '../outside'}/templates")
