@@ -123,7 +123,7 @@ def read_result(raw: bytes, params: list[str] | None = None) -> PaymentResult:
         transaction=get("trno", ""),
         date=get("trddt", ""),
         time=get("trdtm", ""),
-        amount=int(amount_text) if amount_text.isdigit() else None,
+        amount=kspay.whole_number(amount_text),
         approval_number=get("authno", "") if approved and not virtual else "",
         refusal_code="" if approved else get("authno", ""),
         message1=get("msg1", ""),
@@ -133,6 +133,6 @@ def read_result(raw: bytes, params: list[str] | None = None) -> PaymentResult:
         acquirer=None if virtual else card_by_code(get("aqucd", "")),
         virtual_account=get("isscd", "") if virtual else "",
         bank=bank_by_code(get("authno", "")) if virtual else None,
-        installment_months=int(halbu) if halbu.isdigit() else None,
+        installment_months=kspay.whole_number(halbu),
         raw=values,
     )
