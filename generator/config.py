@@ -22,11 +22,12 @@ from pydantic import (
     Field,
     PlainValidator,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
-from . import kspay, markdown_safe, safety, yamlload
+from . import kspay, markdown_cost, markdown_safe, safety, yamlload
 from .yamlload import Document, Mark
 
 SLUG_RE = re.compile(kspay.SLUG_PATTERN)
@@ -163,10 +164,12 @@ def _app_scheme(value: str) -> str:
     return value
 
 
-def _markdown(value: str) -> str:
-    if len(value) > markdown_safe.MAX_MARKDOWN_CHARS or (
-            html := markdown_safe.convert(value)) is None:
-        raise PydanticCustomError("kspay", markdown_safe.markdown_problem(value) or "")
+def _markdown(value: str, info: ValidationInfo) -> str:
+    tally = info.context.get("markdown") if isinstance(info.context, dict) else None
+    if problem := markdown_safe.markdown_problem(value, tally):
+        raise PydanticCustomError("kspay", problem)
+    if (html := markdown_safe.convert(value)) is None:
+        raise PydanticCustomError("kspay", markdown_safe.NESTED_TOO_DEEPLY)
     return markdown_safe.MarkdownText(value, html)  # converted once: the pages take its HTML
 
 
@@ -330,7 +333,9 @@ def load_site(path: Path) -> Site | list[ConfigError]:
     # would be "not a list of months" too.
     unread = [where for where, _, _ in doc.problems]
     try:
-        config = SiteConfig.model_validate(doc.data)
+        # The file's Markdown texts share one budget (`markdown_cost.Tally`).
+        config = SiteConfig.model_validate(doc.data,
+                                           context={"markdown": markdown_cost.Tally()})
     except ValidationError as exc:
         for err in exc.errors():
             mark, where, message = _locate(doc, err)
