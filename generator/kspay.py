@@ -346,9 +346,12 @@ def insecure_url(url: str) -> bool:
 
 
 def whole_number(text: str) -> int | None:
-    """`text` as a number when it is ASCII digits: str.isdigit() also takes '²', which
-    int() refuses, and int() reads '١٢' (Arabic-Indic digits)."""
-    return int(text) if _compiled(_ASCII_NUMBER).fullmatch(text) else None
+    """`text` as a number when it is at most 18 ASCII digits: str.isdigit() also takes
+    '²', which int() refuses, int() reads '١٢' (Arabic-Indic digits) and refuses more
+    than 4,300 digits; no field holds a number of more than 18."""
+    if len(text) > 18 or _compiled(_ASCII_NUMBER).fullmatch(text) is None:
+        return None
+    return int(text)
 
 
 def problems(field_name: str, value: str) -> list[str]:

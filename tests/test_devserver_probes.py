@@ -235,7 +235,8 @@ def test_redirects_stay_on_this_host(server: DevServer, path: str, location: str
 @pytest.mark.parametrize(("field", "value"), [
     ("sndAmount", "²"), ("sndAmount", "١٠٠٣"), ("sndAmount", "１００３"),
     ("sndInstallmenttype", "²"), ("sndInstallmenttype", "0:²"), ("sndInterestType", "²"),
-    ("sndInteresttype", "2:³"), ("sndPaymethod", "¹000000000"),
+    ("sndInteresttype", "2:³"), ("sndPaymethod", "¹000000000"), ("sndAmount", "9" * 5_000),
+    ("sndInstallmenttype", "0:" + "1" * 5_000),
 ])
 def test_digits_that_are_not_ascii_are_refused_not_a_500(server: DevServer, field: str,
                                                         value: str) -> None:

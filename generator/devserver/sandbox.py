@@ -294,12 +294,12 @@ def _shown_mpi(showcard: str, code2: str) -> bool:
 def _read_body(environ: dict) -> bytes | tuple[str, str]:
     """The posted body; (status, why) when Content-Length is not a number of bytes up to
     MAX_BODY_BYTES (read(-1) would read to the end of the stream)."""
-    written = environ.get("CONTENT_LENGTH") or "0"
-    length = kspay.whole_number(written.strip())
-    if length is None:
+    written = (environ.get("CONTENT_LENGTH") or "0").strip()
+    if not (written.isascii() and written.isdigit()):
         return "400 Bad Request", f"Content-Length {written[:20]!r} is not a number of bytes"
-    if length > MAX_BODY_BYTES:
-        return "413 Content Too Large", f"{length:,} bytes, the limit is {MAX_BODY_BYTES:,}"
+    length = kspay.whole_number(written)
+    if length is None or length > MAX_BODY_BYTES:  # None: more than 18 digits
+        return "413 Content Too Large", f"{written[:20]} bytes, the limit is {MAX_BODY_BYTES:,}"
     return environ["wsgi.input"].read(length) if length else b""
 
 
