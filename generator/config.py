@@ -340,7 +340,7 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         for err in exc.errors():
             mark, where, message = _locate(doc, err)
             if not any(where[:len(h)] == h for h in hidden) \
-                    and not any(u[:len(where)] == where for u in unread):
+                    and not any(where and u[:len(where)] == where for u in unread):
                 found.append(error(mark, where, message))
         return sorted(found, key=lambda e: (e.line, e.column))
     if found:

@@ -129,9 +129,10 @@ def theme_problems(name: str, themes_dir: Path) -> list[str]:
     found: list[str] = []
     chain: list[str] = []
     current: str | None = name
-    # A name that is not one folder of themes/ is the theme check's to report (`theme_chain`).
-    while current and Path(current).name == current and current not in (chain + [".."]) \
-            and not found:
+    # A name that is not one folder of themes/, or a loop, is the theme check's to report
+    # (`theme_chain`): only folders of themes/ are walked.
+    while current and Path(current).name == current and current != ".." \
+            and current not in chain and not found:
         chain.append(current)
         found = _theme_folder_problems(current, themes_dir)
         try:

@@ -109,7 +109,8 @@ def extends_of(folder: Path) -> str | None:
     try:
         meta = load_plain(path) if path.is_file() else None
     except (yaml.YAMLError, UnicodeError) as exc:
-        raise ThemeError(f"{path}: not a readable theme.yaml ({' '.join(str(exc).split())})") from None
+        why = " ".join(str(exc).split())
+        raise ThemeError(f"{path}: not a readable theme.yaml ({why})") from None
     extends = meta.get("extends") if isinstance(meta, dict) else None
     if extends is not None and not isinstance(extends, str):
         raise ThemeError(f"{path}: extends: must be the name of a theme, got {extends!r}")
