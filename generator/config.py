@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import difflib
+import os
 import re
 import typing
 from collections.abc import Callable
@@ -24,17 +25,17 @@ from pydantic import (
     PlainValidator,
     Tag,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
-from . import kspay, markdown_safe, safety, seller, yamlload
+from . import kspay, markdown_cost, markdown_safe, safety, seller, yamlload
 from .yamlload import Document, Mark
 
 SLUG_RE = re.compile(kspay.SLUG_PATTERN)
 # A merchant file is a page of YAML; a file this big is a mistake (or a bomb).
 MAX_FILE_BYTES = 1_000_000
-LOCAL_HOSTS = ("localhost", "127.0.0.1")
 # URL schemes that run code or read local files instead of opening an app.
 SCRIPT_SCHEMES = ("javascript", "vbscript", "data", "file", "about", "blob")
 QUOTE_MAX = 80
@@ -216,9 +217,7 @@ MpiCards = Annotated[Any, PlainValidator(_mpi), WithJsonSchema({}), JsonSchema(l
 
 def _https_only(why: str) -> AfterValidator:
     def check(value: str) -> str:
-        scheme, _, rest = value.partition("://")
-        host = re.split("[:/?#]", rest, maxsplit=1)[0].lower()
-        if scheme == "https" or host in LOCAL_HOSTS:
+        if not kspay.insecure_url(value):
             return value
         raise PydanticCustomError(
             "kspay", f"must be https://: {why} (http is accepted only for localhost and "
@@ -229,7 +228,7 @@ def _https_only(why: str) -> AfterValidator:
 
 # https://, or http:// to this machine (as _https_only).
 _HTTPS_SCHEMA = JsonSchema({"allOf": [{
-    "pattern": "^(?:https://|[^:/?#]*://(?:" + "|".join(_any_case(h) for h in LOCAL_HOSTS)
+    "pattern": "^(?:https://|[^:/?#]*://(?:" + "|".join(_any_case(h) for h in kspay.LOCAL_HOSTS)
     + ")(?:[:/?#]|$))",
     "patternErrorMessage": "must be https:// (http only for localhost and 127.0.0.1)"}]})
 _https_reply = _https_only(
@@ -252,10 +251,12 @@ _NOT_SCRIPT_SCHEMA = JsonSchema({"not": {
     "pattern": "^(?:" + "|".join(_any_case(s) for s in SCRIPT_SCHEMES) + "):"}})
 
 
-def _markdown(value: str) -> str:
-    if len(value) > markdown_safe.MAX_MARKDOWN_CHARS or (
-            html := markdown_safe.convert(value)) is None:
-        raise PydanticCustomError("kspay", markdown_safe.markdown_problem(value) or "")
+def _markdown(value: str, info: ValidationInfo) -> str:
+    tally = info.context.get("markdown") if isinstance(info.context, dict) else None
+    if problem := markdown_safe.markdown_problem(value, tally):
+        raise PydanticCustomError("kspay", problem)
+    if (html := markdown_safe.convert(value)) is None:
+        raise PydanticCustomError("kspay", markdown_safe.NESTED_TOO_DEEPLY)
     return markdown_safe.MarkdownText(value, html)  # converted once: the pages take its HTML
 
 
@@ -378,7 +379,7 @@ class Apps(_Model):
         "adds android.html order pages for an Android app's WebView (sndRtApp=android)")] = False
     ios_scheme: Annotated[Annotated[
         Pattern(kspay.APP_SCHEME_PATTERN, "must be an app URL scheme such as myapp://"),
-        AfterValidator(_app_scheme), _NOT_SCRIPT_SCHEMA] | None, doc(
+        AfterValidator(_app_scheme), _kspay_rule("sndRtApp"), _NOT_SCRIPT_SCHEMA] | None, doc(
             "ios.html 주문 페이지를 더 만듭니다: iOS 앱의 URL scheme (예: \"myapp://\").",
             "adds ios.html order pages for an iOS app: the app's URL scheme, such as "
             "\"myapp://\"")] = None
@@ -583,8 +584,8 @@ def key_path(path: tuple[str | int, ...]) -> str:
 
 def display_path(path: Path) -> str:
     """The path relative to the working folder when it is inside it, as given if not."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
+    try:  # the file's own name: it may be a symlink (even one that leads nowhere)
+        return str((path.parent.resolve() / path.name).relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
@@ -605,6 +606,9 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         return [error(Mark(1, 1), (), f"a symlink to {outside}, outside "
                       f"{display_path(path.parent)}; keep merchant files in the sites folder")]
     try:
+        if path.is_symlink() and not path.exists():
+            return [error(Mark(1, 1), (), f"a symlink to {os.readlink(path)} that leads nowhere "
+                          "(its target is missing, or a loop of links)")]
         if not path.is_file():
             kind = "a folder" if path.is_dir() else "not a regular file"
             return [error(Mark(1, 1), (), f"cannot read: {kind}")]
@@ -615,8 +619,9 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         data = path.read_bytes()
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = exc.object[:exc.start]
-        where = Mark(before.count(b"\n") + 1, exc.start - (before.rfind(b"\n") + 1) + 1)
+        line = exc.object[:exc.start].split(b"\n")
+        # The bytes before the bad one are UTF-8: its column counts their characters.
+        where = Mark(len(line), len(line[-1].decode("utf-8")) + 1)
         return [error(where, (), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
                       "save the file as UTF-8")]
     except OSError as exc:
@@ -627,15 +632,21 @@ def load_site(path: Path) -> Site | list[ConfigError]:
         return [error(exc.mark, exc.path, exc.message)]
     if not isinstance(doc.data, dict):
         return [error(Mark(1, 1), (), "the file must be a mapping of keys (store:, products:, ...)")]
-    unpublishable = safety.config_problems(doc)
+    unpublishable = safety.config_problems(doc) + doc.problems
     found = [error(mark, where, message) for where, mark, message in unpublishable]
-    hidden = [where for where, _, _ in unpublishable]  # not validated, never quoted
+    hidden = [where for where, _, _ in unpublishable]  # not validated (again), nor quoted
+    # A value the loader could not read is kept as its text: the list holding it (months)
+    # would be "not a list of months" too.
+    unread = [where for where, _, _ in doc.problems]
     try:
-        config = SiteConfig.model_validate(doc.data)
+        # The file's Markdown texts share one budget (`markdown_cost.Tally`).
+        config = SiteConfig.model_validate(doc.data,
+                                           context={"markdown": markdown_cost.Tally()})
     except ValidationError as exc:
         for err in exc.errors():
             mark, where, message = _locate(doc, err)
-            if not any(where[:len(h)] == h for h in hidden):
+            if not any(where[:len(h)] == h for h in hidden) \
+                    and not any(where and u[:len(where)] == where for u in unread):
                 found.append(error(mark, where, message))
         return sorted(found, key=lambda e: (e.line, e.column))
     if found:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 ENCODING = "cp949"  # KSNET and the card companies work in EUC-KR (CP949) bytes.
 # CP949 is what a browser sends for a form with accept-charset="EUC-KR" (the WHATWG
@@ -40,8 +41,18 @@ ECHO_NAME_PATTERN = "ECH[A-Za-z0-9_]+"
 VIRTUAL_ACCOUNT_DAYS_MAX = 30  # ours: a deposit window longer than a month helps no one
 VIRTUAL_ACCOUNT_CLOSES = "235959"  # sndVirExpTm: the deadline day's last second
 SLUG_PATTERN = "[a-z0-9]+(-[a-z0-9]+)*"
-URL_PATTERN = r"https?://[A-Za-z0-9._-]+(:[0-9]{1,5})?([/?#][^\s\"'<>`]*)?"
-APP_SCHEME_PATTERN = r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>`]*"
+# What a URL may hold after its host: no space, quote, angle bracket, backtick, backslash
+# (browsers read it as /) or control character. `url_problem` then reads the URL with
+# urllib's parser: a real host and port.
+URL_PATTERN = (r"https?://[A-Za-z0-9._-]+(:[0-9]{1,5})?"
+               r"([/?#][^\s\"'<>`\\\u0000-\u001f\u007f]*)?")
+# An app's URL scheme, then printable ASCII only: the card apps open it to return.
+APP_SCHEME_PATTERN = r"[A-Za-z][A-Za-z0-9+.-]*://[!#-&(-;=?-\[\]-_a-~]*"
+# http is accepted only for a test on one's own machine (the dev server): anywhere else
+# the payment result would travel in the clear.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+_HOST_LABEL = "[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_ASCII_NUMBER = "[0-9]+"
 # Characters the page never lets through in free text: C0 controls and DEL.
 NO_CONTROLS = "[^\\u0000-\\u001f\\u007f]*"
 
@@ -99,6 +110,7 @@ class Field:
     hint: str = ""  # what to do when the pattern does not match
     empty_ok: bool = False  # required to be sent, yet empty is a valid value (sndRtApp)
     conflict: str = ""  # where KSNET's texts disagree on this field and which one we follow
+    url: bool = False  # an http(s) URL: `url_problem` reads it after the pattern
 
 
 def _f(*args: object, **kwargs: object) -> Field:
@@ -165,7 +177,7 @@ FIELDS: tuple[Field, ...] = (
     _f("sndReply", "결과페이지", "가맹점 결과 페이지의 전체 주소. 페이지가 쿼리에 "
        "ordno=<주문번호>를 붙입니다.", True, None, URL_PATTERN, "http(s):// 주소",
        "https://shop.example.kr/kspay/result", "reply_url",
-       hint="must be an absolute http:// or https:// URL"),
+       hint="must be an absolute http:// or https:// URL", url=True),
     _f("sndEscrow", "에스크로설정", "에스크로: 0 적용 안 함, 1 적용.", False, 1, "[01]", "0 또는 1",
        "0", "escrow", hint="must be 0 or 1"),
     _f("sndVirExpDt", "가상계좌 입금기한일", "가상계좌 입금 기한 날짜: 주문일에 "
@@ -185,7 +197,7 @@ FIELDS: tuple[Field, ...] = (
        hint="must be printable ASCII (English letters, digits, punctuation)"),
     _f("sndStoreDomain", "회사도메인", "http:// 또는 https://를 포함한 상점 도메인.", False, None,
        URL_PATTERN, "http(s):// 주소", "http://www.kspay_test.co.kr", "store.domain",
-       hint="must start with http:// or https://"),
+       hint="must start with http:// or https://", url=True),
     _f("sndGoodType", "상품구분", "휴대폰 결제의 상품 구분: 1 실물, 2 디지털.", False, 1,
        "[12]?", "1, 2 또는 빈 값", "1", "good_type", hint="must be 1 or 2"),
     _f("sndUseBonusPoint", "포인트사용", "카드 포인트 사용. KSNET 샘플처럼 빈 값으로 보냅니다.",
@@ -321,11 +333,12 @@ def describe_char(char: str) -> str:
 class Problem:
     """Why a value is refused, in a form both languages can be written from."""
 
-    kind: Literal["required", "unencodable", "forbidden", "too_long", "pattern"]
+    kind: Literal["required", "unencodable", "forbidden", "too_long", "pattern", "url"]
     field: Field
     value: str
     chars: tuple[str, ...] = ()
     size: int = 0
+    detail: tuple[str, str] = ("", "")  # kind "url": what is wrong, in English and Korean
 
     @property
     def field_name(self) -> str:
@@ -341,6 +354,8 @@ class Problem:
             return f"must not contain {' '.join(self.chars)} (KSPay refuses {' '.join(rule.forbidden)})"
         if self.kind == "too_long":
             return f"{self.size} bytes in EUC-KR, the limit is {rule.max_bytes}"
+        if self.kind == "url":
+            return f"{self.detail[0]}, got {self.value!r}"
         return f"{rule.hint}, got {self.value!r}"
 
     def korean(self) -> str:
@@ -354,6 +369,8 @@ class Problem:
             return f"{name}에 쓸 수 없는 특수문자가 있습니다: {' '.join(self.chars)}"
         if self.kind == "too_long":
             return f"{name}이(가) {self.size}바이트입니다. 최대 {rule.max_bytes}바이트(EUC-KR)입니다."
+        if self.kind == "url":
+            return f"{name} 값 '{self.value}': {self.detail[1]}"
         return f"{name} 값 '{self.value}'이(가) 형식에 맞지 않습니다. 허용: {rule.allowed}"
 
 
@@ -379,7 +396,53 @@ def check(field_name: str, value: str) -> Problem | None:
             return Problem("too_long", rule, value, size=size)
     if rule.pattern is not None and _compiled(rule.pattern).fullmatch(value) is None:
         return Problem("pattern", rule, value)
+    if rule.url and (detail := url_problem(value)) is not None:
+        return Problem("url", rule, value, detail=detail)
     return None
+
+
+def url_problem(url: str) -> tuple[str, str] | None:
+    """What urllib's parser finds wrong with a URL that matches URL_PATTERN: a port out of
+    range, a host that is no host name or IPv4 address; (English, Korean), or None."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # out of 0..65535
+        port = 0
+    if port == 0:
+        written = parts.netloc.rpartition(":")[2]
+        return (f"port {written} is not a port (1 to 65535)",
+                f"포트 {written}은(는) 쓸 수 없습니다 (1~65535).")
+    host = parts.netloc.partition(":")[0]
+    labels = host.split(".")
+    numeric = _compiled(_ASCII_NUMBER).fullmatch(labels[-1]) is not None
+    if len(host) > 253 or not all(_compiled(_HOST_LABEL).fullmatch(label) for label in labels) \
+            or numeric and not _ipv4(labels):
+        return (f"{host!r} is not a host name (labels of letters, digits, - and _ joined by "
+                "dots) or an IPv4 address",
+                f"호스트 '{host}'이(가) 도메인 이름이나 IPv4 주소가 아닙니다.")
+    return None
+
+
+def _ipv4(labels: list[str]) -> bool:
+    """Four numbers 0 to 255 without leading zeros (browsers read 010 as octal)."""
+    return len(labels) == 4 and all(
+        _compiled("0|[1-9][0-9]{0,2}").fullmatch(n) and int(n) <= 255 for n in labels)
+
+
+def insecure_url(url: str) -> bool:
+    """An http:// URL to another machine than this one (LOCAL_HOSTS)."""
+    parts = urlsplit(url)
+    return parts.scheme.lower() != "https" and (parts.hostname or "") not in LOCAL_HOSTS
+
+
+def whole_number(text: str) -> int | None:
+    """`text` as a number when it is at most 18 ASCII digits: str.isdigit() also takes
+    '²', which int() refuses, int() reads '١٢' (Arabic-Indic digits) and refuses more
+    than 4,300 digits; no field holds a number of more than 18."""
+    if len(text) > 18 or _compiled(_ASCII_NUMBER).fullmatch(text) is None:
+        return None
+    return int(text)
 
 
 def problems(field_name: str, value: str) -> list[str]:
@@ -678,7 +741,7 @@ class FormProblem:
 
 
 def _months_of(text: str) -> list[int]:
-    return [int(m) for m in text.split(":") if m.isdigit()]
+    return [m for m in map(whole_number, text.split(":")) if m is not None]
 
 
 def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
@@ -707,10 +770,16 @@ def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
     for name, value in fields.items():
         if name.startswith("ECH") and (problem := check("ECH*", value)) is not None:
             found.append(problem)
-    if not fields.get("sndReply"):
+    reply = fields.get("sndReply", "")
+    if not reply:
         found.append(FormProblem(
             "sndReply", "without sndReply KSPay cannot call the result page and the payment fails",
             "sndReply(결과페이지)가 없으면 결과 페이지가 호출되지 않아 결제가 되지 않습니다."))
+    elif check("sndReply", reply) is None and insecure_url(reply):
+        found.append(FormProblem(
+            "sndReply", "must be https:// (http only for localhost and 127.0.0.1): the payment "
+            "result would travel in the clear",
+            "sndReply(결과페이지)는 https:// 주소여야 합니다 (http는 localhost, 127.0.0.1만)."))
     bits = fields.get("sndPaymethod", "")
     methods = {m for m, pos in PAYMETHOD_POSITIONS.items() if bits[pos - 1:pos] == "1"}
     if re.fullmatch("[01]{10}", bits):
@@ -726,7 +795,7 @@ def form_problems(fields: dict[str, str]) -> list[Problem | FormProblem]:
             found.append(FormProblem("sndPaymethod", "sndPaymethod offers no payment method",
                                      "결제수단설정(sndPaymethod)에 결제수단이 하나도 없습니다."))
     amount_text = fields.get("sndAmount", "")
-    amount = int(amount_text) if amount_text.isdigit() else None
+    amount = whole_number(amount_text)
     if amount is not None and below_card_minimum(methods, amount):
         found.append(FormProblem(
             "sndAmount", f"{amount} won is below the card minimum of {CARD_MIN_AMOUNT:,} won",

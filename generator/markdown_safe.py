@@ -20,6 +20,8 @@ from markdown import util
 from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup, escape
 
+from . import markdown_cost
+
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:", "#")
 # What Python-Markdown's core syntax produces; anything else becomes a plain <span>.
 ALLOWED_TAGS = frozenset({
@@ -27,9 +29,10 @@ ALLOWED_TAGS = frozenset({
     "pre", "code", "em", "strong", "a", "span",
 })
 ALLOWED_ATTRIBUTES = {"a": frozenset({"href", "title", "rel"}), "ol": frozenset({"start"})}
-# Longer Markdown is refused by the config: Python-Markdown is quadratic on some inputs
-# (10,000 characters of `[` take seconds) and recursive on nested lists.
+# Longer Markdown is refused by the config (a mobile page); so is Markdown that would
+# cost Python-Markdown more than linear time (`markdown_cost`).
 MAX_MARKDOWN_CHARS = 10_000
+NESTED_TOO_DEEPLY = "Markdown nested too deeply (lists or quotes inside each other)"
 
 # Automatic mail links hide the address as &#NN; entities behind a placeholder.
 _STASHED_ENTITY = re.compile(re.escape(util.AMP_SUBSTITUTE) + r"#([0-9]+);")
@@ -116,14 +119,14 @@ class MarkdownText(str):
         return MarkdownText, (str(self), self.html)
 
 
-def markdown_problem(text: str) -> str | None:
-    """Why `text` cannot be shown as Markdown, or None."""
+def markdown_problem(text: str, tally: markdown_cost.Tally | None = None) -> str | None:
+    """Why `text` cannot be converted, found without converting it; None if it can be
+    (`convert` may still find it nested too deeply for Python's stack). `tally` holds
+    what the file's texts before it cost."""
     if len(text) > MAX_MARKDOWN_CHARS:
         return (f"{len(text):,} characters, the limit is {MAX_MARKDOWN_CHARS:,} "
                 "(a mobile page; longer Markdown also slows the build)")
-    if convert(text) is None:
-        return "Markdown nested too deeply (lists or quotes inside each other)"
-    return None
+    return markdown_cost.problem(text, tally)
 
 
 def render_markdown(text: str) -> Markup:

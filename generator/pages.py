@@ -15,12 +15,12 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import kspay, seller
-from .config import POLICIES_FOLDER, Site, load_site
+from .config import POLICIES_FOLDER, Product, Site, load_site
 from .cache import digest
 from .form import customer_inputs, hidden_fields, hidden_inputs, shipping_inputs, variants
 from .markdown_safe import render_markdown
 from .output import UnitWriter
-from .pipeline import BuildFailed, BuildOptions
+from .pipeline import PUBLISHED, BuildFailed, BuildOptions
 from .theme import Asset, Theme, ThemeError, kept_with_themes, load_theme
 from .theme import assets as hashed_assets
 
@@ -63,9 +63,28 @@ def validate(path: Path, themes_dir: Path) -> Site | list[str]:
     site = load_site(path)
     if not isinstance(site, Site):
         return [str(e) for e in site]
-    if problem := theme_problem(site.config.theme, themes_dir):
+    # The directory and reference pages use the default theme, whatever the sites use.
+    if problem := theme_problem(site.config.theme, themes_dir) or theme_problem("default",
+                                                                              themes_dir):
         return [str(site.error(("theme",), problem))]
     return site
+
+
+def check_site(path: Path, themes_dir: Path) -> tuple[list[str], list[str]]:
+    """What `build` would refuse in one merchant file, without rendering (its validation,
+    then the guard every order form of it meets: what `check` accepts builds), and its
+    warnings."""
+    site = validate(path, themes_dir)
+    if not isinstance(site, Site):
+        return site, []
+    errors: list[str] = []
+    for index, product in enumerate(site.config.products):
+        reply_url = PUBLISHED.product_reply(site.slug, site.config.reply_url, product.slug)
+        try:
+            guard_product(site, index, product, reply_url)
+        except BuildFailed as exc:
+            errors.extend(exc.errors)
+    return errors, [str(w) for w in site.warnings]
 
 
 def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
@@ -127,18 +146,9 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
                  installment_min=kspay.INSTALLMENT_MIN_AMOUNT, window=window, **store)
     for index, product in enumerate(config.products):
         reply_url = options.product_reply(site.slug, config.reply_url, product.slug)
-        # The most the customer can order: its form is guarded too (the page script
-        # switches to its installment fields once the total reaches 50,000 won).
-        most = dict(hidden_fields(config, product, page_variants[0], reply_url,
-                                  product.max_quantity))
-        if product.max_quantity > 1:
-            guard(site, index, list(most.items()))
+        most = guard_product(site, index, product, reply_url)
         for variant in page_variants:
             fields = hidden_fields(config, product, variant, reply_url)
-            if variant is page_variants[0]:
-                guard(site, index, fields)  # the variants differ only in sndRtApp
-            elif problem := kspay.check("sndRtApp", variant.rtapp):
-                raise BuildFailed([str(site.error(("apps",), refused(problem)))])
             posted = dict(fields)  # what the page says of the payment is what it posts
             writer.write(f"{site.slug}/{product.slug}/{variant.filename}", page(
                 theme, "order.html", 2, assets, options, variant=variant,
@@ -194,11 +204,28 @@ _PAY_TIME = {f.name: f.example for f in kspay.FIELDS
 
 def guard(site: Site, index: int, hidden: list[tuple[str, str]]) -> None:
     """Never write a form that KSPay would refuse: the config checks should make this
-    unreachable; if they miss a case, the build stops here instead of a customer, at the
-    product's place in the file and naming the field KSPay would refuse."""
+    unreachable; if they miss a case, the build (and `check`) stops here instead of a
+    customer, at the product's place in the file and naming the field KSPay would refuse."""
     problems = kspay.form_problems({**dict(hidden), **_PAY_TIME})
     if problems:
         raise BuildFailed([str(site.error(("products", index), refused(p))) for p in problems])
+
+
+def guard_product(site: Site, index: int, product: Product, reply_url: str) -> dict[str, str]:
+    """Guard every order form of a product: the first page variant's (the others differ
+    only in sndRtApp, checked on its own) and the largest order's, whose total may reach
+    50,000 won and switch the installment fields (the page script does). The largest
+    order's form is returned: the order page says what it offers."""
+    config = site.config
+    page_variants = variants(config)
+    guard(site, index, hidden_fields(config, product, page_variants[0], reply_url))
+    for variant in page_variants[1:]:
+        if problem := kspay.check("sndRtApp", variant.rtapp):
+            raise BuildFailed([str(site.error(("apps",), refused(problem)))])
+    most = hidden_fields(config, product, page_variants[0], reply_url, product.max_quantity)
+    if product.max_quantity > 1:
+        guard(site, index, most)
+    return dict(most)
 
 
 def refused(problem: kspay.Problem | kspay.FormProblem) -> str:

@@ -108,10 +108,9 @@ def check(paths: list[Path], themes_dir: Path = THEMES_DIR) -> tuple[list[str], 
     problems = _name_problems([(str(path), path.name) for path in files])
     warnings: list[str] = []
     for path in files:
-        if isinstance(found := pages.validate(path, themes_dir), list):
-            problems.extend(found)
-        else:
-            warnings.extend(map(str, found.warnings))
+        found, site_warnings = pages.check_site(path, themes_dir)
+        problems.extend(found)
+        warnings.extend(site_warnings)
     return problems, warnings
 
 
@@ -148,12 +147,13 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
         force = not finish_interrupted_commit(out) or force
         remove_leftovers(out)  # of killed builds, whether anything changed or not
 
-        # List the merchant files; names two files would share stop the build here.
+        # List the merchant files; names two files would share stop the build here, with
+        # every other file's errors.
         names = folder_files(sites_dir)
         if not names:
             raise BuildFailed([f"{sites_dir}: no merchant files (*.yaml) to build"])
-        if name_problems := _name_problems([(os.path.join(sites_dir, n), n) for n in names]):
-            raise BuildFailed(name_problems)
+        if _name_problems([(os.path.join(sites_dir, n), n) for n in names]):
+            raise BuildFailed(check([sites_dir], themes_dir)[0])
 
         # Plan: which published units are still current, from the manifest.
         plan = make_plan(sites_dir, names, out, themes_dir, options, force)
@@ -230,7 +230,12 @@ def _unchanged_sites(sites_dir: Path, names: list[str], old: Manifest,
     folder = os.fspath(sites_dir)
     for name in names:
         slug = slug_of(name)
-        stat = os.stat(os.path.join(folder, name))
+        try:
+            stat = os.stat(os.path.join(folder, name))
+        except OSError:  # a symlink that leads nowhere: its validation says so
+            todo.append(sites_dir / name)
+            stats[slug] = (0, 0)
+            continue
         entry = old.sites.get(slug)
         if entry is not None and entry.source == name:
             if (stat.st_mtime_ns, stat.st_size) != (entry.mtime_ns, entry.size):

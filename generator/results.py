@@ -125,7 +125,7 @@ def read_result(raw: bytes, params: list[str] | None = None) -> PaymentResult:
         transaction=get("trno", ""),
         date=get("trddt", ""),
         time=get("trdtm", ""),
-        amount=int(amount_text) if amount_text.isdigit() else None,
+        amount=kspay.whole_number(amount_text),
         approval_number=get("authno", "") if approved and not virtual else "",
         refusal_code="" if approved else get("authno", ""),
         message1=get("msg1", ""),
@@ -137,6 +137,6 @@ def read_result(raw: bytes, params: list[str] | None = None) -> PaymentResult:
         bank=bank_by_code(get("authno", "")) if virtual else None,
         # Installments are a card's: a virtual account or a mobile payment has none,
         # whatever halbu says.
-        installment_months=int(halbu) if halbu.isdigit() and method == "card" else None,
+        installment_months=kspay.whole_number(halbu) if method == "card" else None,
         raw=values,
     )

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 import jinja2
+import yaml
 
 from . import kspay
 from .yamlload import load_plain
@@ -98,9 +99,22 @@ def theme_chain(name: str, themes_dir: Path = THEMES_DIR) -> list[Path]:
             chain = " -> ".join(f.name for f in folders)
             raise ThemeError(f"theme {name!r} extends itself: {chain} -> {current}")
         folders.append(folder)
-        meta = load_plain(folder / "theme.yaml") if (folder / "theme.yaml").is_file() else None
-        current = meta.get("extends") if isinstance(meta, dict) else None
+        current = extends_of(folder)
     return folders
+
+
+def extends_of(folder: Path) -> str | None:
+    """The theme a theme folder extends (`extends:` in its theme.yaml), if any."""
+    path = folder / "theme.yaml"
+    try:
+        meta = load_plain(path) if path.is_file() else None
+    except (yaml.YAMLError, UnicodeError) as exc:
+        why = " ".join(str(exc).split())
+        raise ThemeError(f"{path}: not a readable theme.yaml ({why})") from None
+    extends = meta.get("extends") if isinstance(meta, dict) else None
+    if extends is not None and not isinstance(extends, str):
+        raise ThemeError(f"{path}: extends: must be the name of a theme, got {extends!r}")
+    return extends
 
 
 @kept_with_themes

@@ -8,6 +8,7 @@ The generator's own files (reference data, theme.yaml) are read plainly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
@@ -31,8 +32,14 @@ DEPTH_MESSAGE = f"nested more than {MAX_DEPTH} levels deep; a merchant file need
 # enough to hurt the composer (the walker still stops at MAX_DEPTH): only longer texts
 # are pre-scanned, which real merchant files never need.
 PRESCAN_FROM_CHARS = 2_000
-_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_INT_TAG = "tag:yaml.org,2002:int"
+_NUMBER_TAGS = {_INT_TAG, "tag:yaml.org,2002:float"}
 MAX_NUMBER_CHARS = 100
+# The one way of writing an integer that YAML 1.1 (PyYAML) and YAML 1.2 read alike. YAML 1.1
+# also reads 010 as octal 8, 1:00 as base-60 60, 0b10, 0x10 and 1_0: each is refused, so that
+# no page carries a number other than the one the merchant meant (`_integer_problem`).
+PLAIN_INTEGER = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_YAML12_INTEGER = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _SEQUENCE_TAG = "tag:yaml.org,2002:seq"
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAPPING_TAG = "tag:yaml.org,2002:map"
@@ -58,6 +65,9 @@ class Document:
     # Scalars as written, so that an error can quote `0215446030`, not 37112856.
     scalar_text: dict[Path, str] = field(default_factory=dict)
     key_marks: dict[Path, Mark] = field(default_factory=dict)
+    # Values that cannot be read as written (a tag that does not fit its value, a number
+    # YAML 1.1 and 1.2 read differently): reported with the file's other errors.
+    problems: list[tuple[Path, Mark, str]] = field(default_factory=list)
 
     def mark(self, path: Path, *, key: bool = False) -> Mark:
         """The mark of the longest known prefix of `path` (key or value position)."""
@@ -103,23 +113,32 @@ class _Walker:
             if node.tag != _SEQUENCE_TAG:
                 raise YamlError(_mark(node), path, f"unsupported YAML tag {node.tag!r}")
             return [self.walk(item, path + (i,)) for i, item in enumerate(node.value)]
-        self.doc.scalar_text[path] = str(node.value)
+        text = str(node.value)
+        self.doc.scalar_text[path] = text
         if node.tag == _STR_TAG:
             return node.value  # what SafeConstructor makes of it, without its dispatch
         if node.tag == "tag:yaml.org,2002:timestamp":
-            return str(node.value)  # no key takes a date: keep the text for the message
+            return text  # no key takes a date: keep the text for the message
         if node.tag not in _SCALAR_TAGS:
             raise YamlError(_mark(node), path, f"unsupported YAML tag {node.tag!r}")
-        if node.tag in _NUMBER_TAGS and len(str(node.value)) > MAX_NUMBER_CHARS:
+        if node.tag in _NUMBER_TAGS and len(text) > MAX_NUMBER_CHARS:
             # Python refuses to print an int of more than 4,300 digits; no key needs 100.
-            raise YamlError(_mark(node), path, f"a number written with {len(str(node.value)):,} "
+            raise YamlError(_mark(node), path, f"a number written with {len(text):,} "
                             f"characters, the limit is {MAX_NUMBER_CHARS}")
+        if node.tag == _INT_TAG and PLAIN_INTEGER.fullmatch(text):
+            return int(text)
         try:
-            return self.loader.construct_object(node, deep=True)
-        except (ValueError, OverflowError, yaml.YAMLError):
-            # e.g. an integer of more than 4,300 digits (Python's conversion limit)
-            raise YamlError(_mark(node), path, f"not a usable {node.tag.rsplit(':', 1)[-1]} "
-                            f"({len(str(node.value)):,} characters)") from None
+            value = self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError, LookupError, yaml.YAMLError):
+            # `!!bool maybe` (KeyError), `!!int ""` (IndexError), an unreadable !!float
+            kind = node.tag.rsplit(":", 1)[-1]
+            self.doc.problems.append((path, _mark(node), f"{_quote(text)} is not "
+                                      f"{_KINDS.get(kind, kind)} (tagged !!{kind})"))
+            return text
+        if node.tag == _INT_TAG:
+            self.doc.problems.append((path, _mark(node), _integer_problem(text, value)))
+            return text
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         if node.tag != _MAPPING_TAG:
@@ -141,6 +160,32 @@ class _Walker:
         return result
 
 
+_KINDS = {"int": "a whole number", "float": "a number", "bool": "true or false"}
+
+
+def _quote(text: str) -> str:
+    return repr(text) if len(text) <= 40 else f"{text[:30]!r}... ({len(text):,} characters)"
+
+
+def _integer_problem(text: str, yaml11: int) -> str:
+    """Why an integer not written in plain digits is refused: what each YAML reads."""
+    if ":" in text:
+        kind = "base 60"
+    elif re.match("[-+]?0[xX]", text):
+        kind = "hexadecimal"
+    elif re.match("[-+]?0[bB]", text):
+        kind = "binary"
+    elif "_" in text:
+        kind = "the _ ignored"
+    else:
+        kind = "octal: a leading 0"
+    yaml12: object = "text"
+    if _YAML12_INTEGER.fullmatch(text):
+        yaml12 = int(text, 0) if text[:2] in ("0o", "0x") else int(text)
+    return (f"{text} is read as {yaml11} by YAML 1.1 ({kind}) and as {yaml12} by YAML 1.2; "
+            "write a number in plain digits without a leading 0, or put text in quotes")
+
+
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
@@ -149,6 +194,13 @@ def _position(text: str, index: int) -> Mark:
     """Line and column (1-based) of a character offset."""
     before = text[:index]
     return Mark(before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
+
+
+def _reader_position(text: str, position: int) -> Mark:
+    """Where a ReaderError is: libyaml counts UTF-8 bytes, PyYAML's own reader characters."""
+    if _Loader is yaml.SafeLoader:
+        return _position(text, position)
+    return _position(text, len(text.encode("utf-8")[:position].decode("utf-8", errors="ignore")))
 
 
 def _check_depth(text: str) -> None:
@@ -186,7 +238,7 @@ def load(text: str) -> Document:
             raise YamlError(where, (), f"YAML syntax: {problem}") from None
         except yaml.reader.ReaderError as exc:
             char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-            raise YamlError(_position(text, exc.position), (),
+            raise YamlError(_reader_position(text, exc.position), (),
                             f"YAML: character U+{ord(char):04X} is not allowed in a YAML "
                             "file (control character)") from None
         except yaml.YAMLError as exc:

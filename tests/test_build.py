@@ -272,6 +272,8 @@ def test_a_form_kspay_would_refuse_stops_the_build(tmp_path: Path, monkeypatch: 
         f"{display_path(SITES / 'book-academy.yaml')}:41:5: products[0]: the order form would "
         "be refused by KSPay: sndGoodname: 32 bytes in EUC-KR, the limit is 30")
     assert not (tmp_path / "_site").exists()
+    # `check` runs the same guard: what it accepts, the build accepts.
+    assert failed.value.errors[0] in pipeline.check([SITES])[0]
 
 
 @pytest.mark.parametrize(("field", "value", "rule"), [

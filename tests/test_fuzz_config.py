@@ -167,6 +167,104 @@ def test_wrong_type_at_every_key(folder: Path, where: tuple, value: Any) -> None
     check(folder, dump(replaced(where, value)), "wrong type at a key")
 
 
+# --- every YAML tag and every way of writing a number, at every key ----------------------
+
+TAGS = ["!!str", "!!int", "!!float", "!!bool", "!!null", "!!timestamp", "!!binary", "!!map",
+        "!!seq", "!!set", "!!omap", "!!pairs", "!!merge", "!!value", "!!yaml", "!!python/none",
+        "!!python/str", "!!python/object/apply:os.system", "!local", "!",
+        "!<tag:yaml.org,2002:int>", "!<tag:yaml.org,2002:str>", "!<!x>", "!e!x"]
+# YAML 1.1's integers and floats in every form, what YAML 1.2 reads as text, and edges.
+NUMBER_FORMS = ["0", "-0", "+0", "00", "07", "010", "010000", "0o17", "0x1F", "0X1f", "-0x10",
+                "0b101", "-0b1", "1_000", "1__0", "0_7", "1:00", "1:00:00", "-1:30", "190:20:30",
+                "1:60", "1003", "+1003", "-1003", "1e3", "1.0e+3", "1.", ".5", "1_000.5",
+                "1:30.5", ".inf", "-.inf", "+.INF", ".nan", ".NaN", "9" * 40, "9" * 101, "1,000",
+                "１０００", "٣", "²", "", "-", "+", "_", ".", "maybe", "yes", "No", "on", "OFF",
+                "~", "null", "2024-01-01", "2024-01-01 10:00:00"]
+PLACEHOLDER = "fuzz-placeholder-value"
+# The only integers YAML 1.1 and YAML 1.2 read alike.
+PLAIN_DIGITS = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+# Keys whose value is published as a number: what YAML read must be what was written.
+INTEGER_KEYS = [("products", 0, "amount"), ("installments", 0), ("installments", 1),
+                ("installments", 2), ("interest_free", 0), ("virtual_account_days",)]
+
+
+def _scalar_paths(data: Any, prefix: tuple = ()) -> list[tuple]:
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in _scalar_paths(v, prefix + (k,))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in _scalar_paths(v, prefix + (i,))]
+    return [prefix]
+
+
+# VALID with virtual accounts, so that virtual_account_days is a key too.
+BASE = {**copy.deepcopy(VALID), "paymethods": ["card", "mobile", "virtual_account"],
+        "virtual_account_days": 3}
+SCALAR_PATHS = _scalar_paths(BASE)
+
+
+def written_at(where: tuple, snippet: str) -> str:
+    """BASE as YAML with `snippet` written, as it stands, for the value at `where`."""
+    data = copy.deepcopy(BASE)
+    target = data
+    for part in where[:-1]:
+        target = target[part]
+    target[where[-1]] = PLACEHOLDER
+    return dump(data).replace(PLACEHOLDER, snippet)
+
+
+def assert_numbers_as_written(site: config.Site) -> None:
+    """Every integer the config took is the one its text says in plain digits."""
+    assert site.doc is not None
+    for where in INTEGER_KEYS:
+        value: Any = site.config
+        try:
+            for part in where:
+                value = value[part] if isinstance(part, int) else getattr(value, part)
+        except (IndexError, TypeError):
+            continue  # not a list here (interest_free: all)
+        text = site.doc.scalar_text.get(where)
+        if text is None or value is None:
+            continue  # the default, not written
+        assert PLAIN_DIGITS.fullmatch(text), (where, text, value)
+        assert int(text) == value, (where, text, value)
+
+
+def check_site(folder: Path, content: str, kind: str) -> None:
+    check(folder, content, kind)
+    result = config.load_site(folder / "shop.yaml")
+    if isinstance(result, config.Site):
+        assert_numbers_as_written(result)
+
+
+def quoted_forms(text: str) -> list[str]:
+    return [text, f'"{text}"', f"'{text}'"] if text else ['""', "''"]
+
+
+@SETTINGS
+@given(where=st.sampled_from(SCALAR_PATHS), tag=st.sampled_from(TAGS + [""]),
+       text=st.sampled_from(NUMBER_FORMS) | st.text(max_size=8), quoting=st.integers(0, 2))
+def test_every_tag_at_every_key(folder: Path, where: tuple, tag: str, text: str,
+                                quoting: int) -> None:
+    forms = quoted_forms(text)
+    snippet = f"{tag} {forms[quoting % len(forms)]}".strip()
+    check_site(folder, written_at(where, snippet), "a YAML tag at a key")
+
+
+@SETTINGS
+@given(where=st.sampled_from(SCALAR_PATHS), text=st.sampled_from(NUMBER_FORMS),
+       quoting=st.integers(0, 2))
+def test_every_number_form_at_every_key(folder: Path, where: tuple, text: str,
+                                        quoting: int) -> None:
+    forms = quoted_forms(text)
+    check_site(folder, written_at(where, forms[quoting % len(forms)]), "a number form at a key")
+
+
+@pytest.mark.parametrize("text", NUMBER_FORMS)
+def test_each_number_form_as_an_amount(folder: Path, text: str) -> None:
+    """Every form once where it matters most: the price on the page."""
+    check_site(folder, written_at(("products", 0, "amount"), text or '""'), "a number form as the amount")
+
+
 @SETTINGS
 @given(text=st.text(max_size=300))
 def test_random_text(folder: Path, text: str) -> None:

@@ -7,12 +7,25 @@ from pathlib import Path
 
 import jinja2
 
+from .. import kspay
+
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 STATIC_URL = "/__kspay/static/"
-# The dev pages' own policy: their scripts and styles only; forms may post anywhere,
-# since the sandbox posts back to whatever sndReply the order page sent.
-CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'"
+# The dev pages' own policy: their scripts and styles only, forms to this server (the
+# sandbox's return page: to sndReply's origin, `csp`), never inside another site's frame.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+# What the built pages (each with its own policy in a meta element) are served with: no
+# more than they allow themselves, the KSPay window as a form target included.
+SITE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+            f"connect-src 'self'; form-action 'self' https://{kspay.KSPAY_HOST}; "
+            "base-uri 'none'; frame-ancestors 'none'")
+
+
+def csp(form_action: str = "'self'") -> str:
+    """The dev pages' policy with forms posting to `form_action` (an origin)."""
+    return CSP.replace("form-action 'self'", f"form-action {form_action}")
 
 
 @functools.cache

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .. import kspay, results
 from ..reference import load_reference
-from .pages import render_page
+from .pages import CSP, csp, render_page
 
 PREFIX = "/__sandbox"
 WINDOW_PATH = f"{PREFIX}/KSPayPWeb.jsp"
@@ -46,6 +46,12 @@ GARBAGE = b"<html><body>502 Bad Gateway</body></html>"
 NO_ACCOUNTS = frozenset({"01", "08", "76"})
 KST = timezone(timedelta(hours=9))  # KSNET's clock: trddt and trdtm are Korean time
 CONFIRM_REPLY = b"OK"
+# A window's form post is a few kilobytes; what is longer is refused unread.
+MAX_BODY_BYTES = 100_000
+# A window left open (a tab closed, a page posted and abandoned) is forgotten after this
+# long, and the oldest ones first when there are more than MAX_PENDING.
+PENDING_SECONDS = 30 * 60
+MAX_PENDING = 1_000
 
 StartResponse = Callable[..., object]
 
@@ -63,6 +69,7 @@ def recv_post_url(base: str, window: str = "v1.4") -> str:
 class Transaction:
     fields: dict[str, str]
     euc_kr: bool  # posted in EUC-KR (the mb2 window)
+    posted_at: float = field(default_factory=time.monotonic)
     reply: dict[str, str] = field(default_factory=dict)  # recv_post values once decided
     fault: str = ""  # a key of FAULTS: what the first action 1 (or 3) does
     calls: list[tuple[str, str]] = field(default_factory=list)  # (action, sndAmount) received
@@ -82,8 +89,11 @@ def decode_form(body: bytes, content_type: str = "") -> tuple[dict[str, str], bo
 class Sandbox:
     """The sandbox window's state: posted forms and decided transactions, in memory."""
 
-    def __init__(self, fault_delay: float = 15.0) -> None:
+    def __init__(self, fault_delay: float = 15.0, pending_seconds: float = PENDING_SECONDS,
+                 max_pending: int = MAX_PENDING) -> None:
         self._lock = threading.Lock()
+        self.pending_seconds = pending_seconds
+        self.max_pending = max_pending
         self._pending: dict[str, Transaction] = {}
         self._decided: dict[str, Transaction] = {}
         self._serial = 0
@@ -111,6 +121,8 @@ class Sandbox:
             return _respond(start_response, "405 Method Not Allowed",
                             b"the sandbox takes form posts", "text/plain; charset=utf-8")
         body = _read_body(environ)
+        if isinstance(body, tuple):  # refused: (status, why)
+            return _respond(start_response, body[0], body[1].encode(), "text/plain; charset=utf-8")
         if path == WINDOW_PATH:
             fields, euc_kr = decode_form(body, environ.get("CONTENT_TYPE", ""))
             return self._window(fields, euc_kr, start_response)
@@ -130,6 +142,7 @@ class Sandbox:
         problems = [p.korean() for p in kspay.form_problems(fields)]
         session = secrets.token_hex(8)
         with self._lock:
+            self._forget_old_windows(room=1)
             self._pending[session] = Transaction(fields, euc_kr)
         bits = fields.get("sndPaymethod", "")
         methods = [m for m, pos in kspay.PAYMETHOD_POSITIONS.items() if bits[pos - 1:pos] == "1"]
@@ -142,28 +155,47 @@ class Sandbox:
             isp_cards=[c for c in ref.cards if c.isp] if every or "I" in showcard.split(",") else [],
             mpi_cards=[c for c in ref.cards if c.mpi and (every or _shown_mpi(showcard, c.code2))],
             banks=[b for b in ref.banks if not b.code_end and b.code not in NO_ACCOUNTS],
-            months=[int(m) for m in fields.get("sndInstallmenttype", "0").split(":") if m.isdigit()],
-            amount=int(fields["sndAmount"]) if fields.get("sndAmount", "").isdigit() else None,
+            months=[m for m in map(kspay.whole_number, fields.get("sndInstallmenttype", "0")
+                                   .split(":")) if m is not None],
+            amount=kspay.whole_number(fields.get("sndAmount", "")),
             ech=sorted((k, v) for k, v in fields.items() if k.startswith("ECH")),
             decide_path=DECIDE_PATH, faults=FAULTS)
         status = "200 OK" if not problems else "422 Unprocessable Entity"
         return _respond(start_response, status, html.encode("utf-8"), "text/html; charset=utf-8")
 
+    def _forget_old_windows(self, room: int = 0) -> None:
+        """Drop windows posted longer ago than `pending_seconds`, and the oldest until
+        `room` more fit under `max_pending` (called with the lock held)."""
+        too_old = time.monotonic() - self.pending_seconds
+        for session, txn in list(self._pending.items()):  # oldest first: posting order
+            if txn.posted_at > too_old and len(self._pending) + room <= self.max_pending:
+                break
+            del self._pending[session]
+
     def _decide(self, choice: dict[str, str], start_response: StartResponse) -> Iterable[bytes]:
         with self._lock:
+            self._forget_old_windows()
             txn = self._pending.pop(choice.get("session", ""), None)
         if txn is None:
-            return _respond(start_response, "410 Gone", "이미 처리했거나 없는 결제창입니다."
-                            .encode(), "text/plain; charset=utf-8")
+            return _respond(start_response, "410 Gone", "이미 처리했거나 없는, 또는 시간이 지나 "
+                            "닫힌 결제창입니다.".encode(), "text/plain; charset=utf-8")
+        reply = txn.fields.get("sndReply", "")
+        if (problem := kspay.check("sndReply", reply)) is not None or kspay.insecure_url(reply):
+            # The return page would make it a form's action and submit it: only a URL
+            # that a merchant's reply_url could be.
+            why = problem.korean() if problem else "sndReply(결과페이지)는 https:// 주소여야 합니다."
+            return _respond(start_response, "400 Bad Request",
+                            f"결과를 돌려보낼 수 없습니다: {why}".encode(), "text/plain; charset=utf-8")
         outcome = choice.get("outcome", "cancel")
         if kspay.form_problems(txn.fields):
             outcome = "cancel"  # the real window refuses such a form: it can only be closed
         fault = choice.get("fault", "")
         conn_id = self.decide(txn, outcome, choice, fault if fault in FAULTS else "")
-        html = render_page("sandbox_return.html", action=txn.fields.get("sndReply", ""),
+        html = render_page("sandbox_return.html", action=reply,
                            posted=self.posted_back(conn_id, txn.fields, outcome == "cancel"),
                            cancelled=outcome == "cancel")
-        return _respond(start_response, "200 OK", html.encode("utf-8"), "text/html; charset=utf-8")
+        return _respond(start_response, "200 OK", html.encode("utf-8"), "text/html; charset=utf-8",
+                        csp(_origin(reply)))
 
     def decide(self, txn: Transaction, outcome: str, choice: dict[str, str] | None = None,
                fault: str = "") -> str:
@@ -204,7 +236,8 @@ class Sandbox:
             values.update(authyn="O", trno=result[0] + serial, authno=approval,
                           msg1="정상승인", msg2=card.name_today if card else "", isscd=code,
                           aqucd=code, result=result,
-                          halbu=f"{int(months):02d}" if months.isdigit() else "00")
+                          halbu=f"{number:02d}" if (number := kspay.whole_number(months)) is not None
+                          and number <= kspay.MAX_INSTALLMENT_MONTHS else "00")
         elif outcome == "refuse":
             code = choice.get("refusal_code", "").strip() or "9999"
             values.update(authyn="X", trno="1" + serial, authno=code[:4], msg1="거절",
@@ -263,16 +296,27 @@ def _shown_mpi(showcard: str, code2: str) -> bool:
     return "M" in showcard.split(",")
 
 
-def _read_body(environ: dict) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(min(length, 1_000_000)) if length > 0 else b""
+def _read_body(environ: dict) -> bytes | tuple[str, str]:
+    """The posted body; (status, why) when Content-Length is not a number of bytes up to
+    MAX_BODY_BYTES (read(-1) would read to the end of the stream)."""
+    written = (environ.get("CONTENT_LENGTH") or "0").strip()
+    if not (written.isascii() and written.isdigit()):
+        return "400 Bad Request", f"Content-Length {written[:20]!r} is not a number of bytes"
+    length = kspay.whole_number(written)
+    if length is None or length > MAX_BODY_BYTES:  # None: more than 18 digits
+        return "413 Content Too Large", f"{written[:20]} bytes, the limit is {MAX_BODY_BYTES:,}"
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL that passed the sndReply rule."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _respond(start_response: StartResponse, status: str, body: bytes,
-             content_type: str) -> list[bytes]:
+             content_type: str, policy: str = CSP) -> list[bytes]:
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body))),
-                            ("Cache-Control", "no-store")])
+                            ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+                            ("Content-Security-Policy", policy)])
     return [body]

@@ -11,6 +11,7 @@ a whole payment runs on this machine through the code that runs in production.
 from __future__ import annotations
 
 import mimetypes
+import re
 import signal
 import sys
 import tempfile
@@ -20,18 +21,24 @@ from pathlib import Path
 from socketserver import ThreadingMixIn
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from .. import pipeline
 from ..theme import THEMES_DIR
 from ..reference import DATA_DIR as REFERENCE_DIR
 from . import sandbox
-from .pages import CSP, STATIC, STATIC_URL, render_page
+from .pages import CSP, SITE_CSP, STATIC, STATIC_URL, render_page
 
 if TYPE_CHECKING:
     from ..payments.service import PaymentsApp
 
 HOST = "127.0.0.1"
+# The names this machine's browser may use for the server. A page elsewhere can point
+# its own host name at 127.0.0.1 (DNS rebinding): its requests carry that name.
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+# No path on disk holds a control character; pathlib refuses a NUL outright.
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 VERSION_PATH = "/__kspay/version"
 RELOAD_PATH = STATIC_URL + "reload.js"
 
@@ -73,6 +80,7 @@ class DevServer:
         self.httpd = make_server(HOST, port, self.app, server_class=_ThreadingServer,
                                  handler_class=_QuietHandler)
         self.base = f"http://{HOST}:{self.httpd.server_port}"
+        self.hosts = {f"{name}:{self.httpd.server_port}" for name in LOOPBACK_NAMES}
         self.payments: PaymentsApp | None = None
         reply_url = None
         if use_sandbox:  # imported only here: the service needs the [payments] extra
@@ -162,6 +170,13 @@ class DevServer:
 
     def app(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
+        if environ.get("HTTP_HOST", "").lower() not in self.hosts:
+            return _send(start_response, "421 Misdirected Request",
+                         f"this server answers only as {self.base}/\n".encode(),
+                         "text/plain; charset=utf-8")
+        if _CONTROL.search(path):
+            return _send(start_response, "400 Bad Request", b"a control character in the path\n",
+                         "text/plain; charset=utf-8")
         if path == VERSION_PATH:
             with self._lock:
                 body = str(self.version).encode()
@@ -177,25 +192,38 @@ class DevServer:
         if errors and (path.endswith("/") or path.endswith(".html")):
             page = render_page("build_error.html", errors=errors, reload=RELOAD_PATH)
             return _send(start_response, "500 Internal Server Error", page.encode("utf-8"),
-                         "text/html; charset=utf-8", csp=CSP)
-        return self._file(self.out_dir, path.lstrip("/"), start_response)
+                         "text/html; charset=utf-8")
+        return self._file(self.out_dir, path.lstrip("/"), start_response, SITE_CSP)
 
-    def _file(self, root: Path, relpath: str, start_response: StartResponse) -> Iterable[bytes]:
-        target = (root / relpath).resolve()
-        if not target.is_relative_to(root.resolve()):
-            return _send(start_response, "404 Not Found", b"not found", "text/plain")
-        if target.is_dir():
-            if relpath and not relpath.endswith("/"):
-                start_response("301 Moved Permanently", [("Location", "/" + relpath + "/")])
-                return [b""]
-            target = target / "index.html"
-        if not target.is_file():
-            return _send(start_response, "404 Not Found", "페이지가 없습니다.".encode(),
-                         "text/plain; charset=utf-8")
+    def _file(self, root: Path, relpath: str, start_response: StartResponse,
+              csp: str = CSP) -> Iterable[bytes]:
+        missing = (start_response, "404 Not Found", "페이지가 없습니다.".encode(),
+                   "text/plain; charset=utf-8")
+        try:
+            base = root.resolve()
+            target = (root / relpath).resolve()
+            if not target.is_relative_to(base):
+                return _send(*missing)
+            if target.is_dir():
+                if relpath and not relpath.endswith("/"):
+                    # To the folder as it is on disk: what was asked for may hold .. or a
+                    # backslash, which a browser reads as // (another host).
+                    inside = target.relative_to(base).as_posix()
+                    where = "/" if inside == "." else f"/{quote(inside)}/"
+                    start_response("301 Moved Permanently", [
+                        ("Location", where), ("Content-Length", "0"),
+                        ("Content-Security-Policy", CSP)])
+                    return [b""]
+                target = target / "index.html"
+            if not target.is_file():
+                return _send(*missing)
+            body = target.read_bytes()
+        except (OSError, ValueError, RuntimeError):  # a name too long, a loop of links
+            return _send(*missing)
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
             kind += "; charset=utf-8"
-        return _send(start_response, "200 OK", target.read_bytes(), kind)
+        return _send(start_response, "200 OK", body, kind, csp)
 
     def serve_forever(self) -> None:
         # SIGTERM (kill, a service manager) stops the server as Ctrl+C does, so that the
@@ -219,10 +247,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _send(start_response: StartResponse, status: str, body: bytes, content_type: str,
-          csp: str | None = None) -> list[bytes]:
-    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))),
-               ("Cache-Control", "no-store")]
-    if csp:
-        headers.append(("Content-Security-Policy", csp))
-    start_response(status, headers)
+          csp: str = CSP) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body))),
+                            ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+                            ("Content-Security-Policy", csp)])
     return [body]
