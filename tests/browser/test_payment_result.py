@@ -232,11 +232,14 @@ class Result:
     seconds: float  # from Confirm in the window to the result page
 
 
-def open_window(tab: Tab, path: str, amount: int | None = None) -> Window:
-    """Open the order page, fill it in (and lower sndAmount), tap Pay: the sandbox window."""
+def open_window(tab: Tab, path: str, amount: int | None = None, quantity: int = 1) -> Window:
+    """Open the order page, fill it in (tapping + up to `quantity`, and then lowering
+    sndAmount), tap Pay: the sandbox window."""
     page = tab.open(path)
     prefix = page.get_attribute("#pay-form", "data-order-prefix") or ""
     fill_customer(page, NAME, EMAIL, MOBILE)
+    for _ in range(quantity - 1):
+        page.locator("button[data-step='1']").tap()
     if amount is not None:
         page.evaluate("(amount) => { document.querySelector("
                       "'#pay-form input[type=hidden][name=sndAmount]').value = amount; }",
@@ -286,9 +289,9 @@ def read_result(tab: Tab, seconds: float = 0.0) -> Result:
 
 
 def pay(server: DevServer, tab: Tab, path: str, choose: Choice,
-        amount: int | None = None) -> tuple[Window, Result, Payment]:
+        amount: int | None = None, quantity: int = 1) -> tuple[Window, Result, Payment]:
     """The whole payment: the window's view, the result page, the stored payment."""
-    window = open_window(tab, path, amount)
+    window = open_window(tab, path, amount, quantity)
     result = confirm(tab, choose)
     site, product = path.strip("/").split("/")[:2]
     assert result.url == (f"{server.base}{RESULT_PATH}?site={site}&product={product}"
@@ -496,6 +499,34 @@ def test_lowered_snd_amount_is_refused(server: DevServer, tab: Tab, path: str, a
     assert [e.kind for e in events] == [POST_RECEIVED, ACTION1_REPLY, ACTION3_SENT]
     assert events[1].detail.startswith("refused: authyn X")
     assert not any(e.detail.startswith(("approved", "issued")) for e in events)
+
+
+def test_two_bags_are_paid_at_the_total_the_file_gives(server: DevServer, tab: Tab) -> None:
+    # 2 x 32,000 won: 64,000 of goods, free shipping from 50,000, and the installment
+    # fields switched by the page as the total crossed 50,000 won.
+    window, result, stored = pay(server, tab, "/jeju-orchard/tangerine-10kg/",
+                                 isp(issuer="01", halbu="3"), quantity=2)
+    assert (window.fields["sndAmount"], window.fields["ECH_QTY"], window.fields["ECH_SHIP"],
+            window.fields["sndInstallmenttype"], window.fields["sndInteresttype"]) == (
+        "64000", "2", "0", "0:2:3:4:5:6", "2:3")
+    assert (result.status, result.shown["amount"], result.shown["installment"]) == (
+        "approved", "64,000원", "3개월")
+    assert (stored.expected_amount, stored.amount, stored.paid) == (64000, 64000, True)
+    assert calls(server, stored) == [("1", "64000"), ("3", "64000")]
+
+
+def test_a_lowered_total_for_the_quantity_is_never_paid(server: DevServer, tab: Tab) -> None:
+    # The customer chose 2 bags, then lowered sndAmount to 50,000 in the page (keeping
+    # the installments valid, so the window takes it): the window charged 50,000, the
+    # service expects 64,000 (the file, the quantity) and recv_post refuses.
+    window, result, stored = pay(server, tab, "/jeju-orchard/tangerine-10kg/", approve_card,
+                                 amount=50000, quantity=2)
+    assert (window.fields["sndAmount"], window.fields["ECH_QTY"]) == ("50000", "2")
+    assert result.status == "refused"
+    assert result.shown["amount"] == "64,000원"
+    assert (stored.state, stored.expected_amount, stored.amount, stored.paid) == (
+        "refused", 64000, 50000, False)
+    assert calls(server, stored) == [("1", "64000"), ("3", "64000")]
 
 
 # --- 3. screenshots, layout and axe-core on every result page state ---------------------
