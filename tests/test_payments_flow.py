@@ -561,8 +561,8 @@ def test_the_result_page_shows_the_seller_block_and_the_test_banner(tmp_path: Pa
     with payment_stack(tmp_path, db_url) as stack:
         paid = stack.pay("gift-set", "isp", {"isp_issuer": "01", "halbu": "0"})
         page = stack.post(paid).page
-    rows = [(div.dt.get_text(), div.dd.get_text())
-            for div in page.select("footer .seller-info > div")]
+    rows = [(dt.get_text(), dt.find_next_sibling("dd").get_text())
+            for dt in page.select("footer .seller-info > dt")]
     assert rows == [("상호", "케이에스페이(주)")]
     assert page.select("footer .policy-links") == []  # the file has no policies
     assert page.find(class_="test-banner").get_text().startswith("테스트 상점입니다.")

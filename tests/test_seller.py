@@ -216,8 +216,9 @@ def test_every_store_order_and_policy_page_shows_the_seller_block(built: Path, s
     for path in pages:
         page = soup(path)
         block = page.find("footer").find("section", class_="seller")
-        rows = [(div.dt.get_text(), div.dd.get_text(), div.dd.a["href"] if div.dd.a else None)
-                for div in block.find("dl", class_="seller-info").find_all("div")]
+        rows = [(dt.get_text(), dt.find_next_sibling("dd").get_text(),
+                 dt.find_next_sibling("dd").a["href"] if dt.find_next_sibling("dd").a else None)
+                for dt in block.find("dl", class_="seller-info").find_all("dt")]
         assert rows == expected, path
         found = [(a.get_text(), a["href"]) for a in block.select(".policy-links a")]
         depth = len(path.relative_to(built).parts) - 2  # below the store's folder
