@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--strict", action="store_true", help=strict)
     build.add_argument("--no-wait", action="store_true",
                        help="exit 1 at once if another build is writing the output folder")
+    build.add_argument("--base-url", metavar="URL",
+                       help="where the output is published, https://.../ (canonical links, "
+                       "Open Graph tags, sitemap.xml, robots.txt, QR codes and posters)")
 
     check = commands.add_parser("check", help="validate merchant files, write nothing")
     check.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["build", *argv])
     if command == "build":
         return _build(args.sites, args.out, args.force, args.jobs, not args.no_wait,
-                      args.strict)
+                      args.strict, args.base_url)
     if command == "check":
         return _check(args.paths, args.strict)
     if command == "serve":
@@ -86,11 +89,12 @@ def _warn(warnings: list[str] | tuple[str, ...]) -> None:
 
 
 def _build(sites: Path, out: Path, force: bool, jobs: int | None, wait: bool,
-           strict: bool) -> int:
+           strict: bool, base_url: str | None) -> int:
     from . import output, pipeline
 
     try:
-        report = pipeline.build(sites, out, force=force, jobs=jobs, wait=wait, strict=strict)
+        report = pipeline.build(sites, out, options=pipeline.BuildOptions(base_url=base_url),
+                                force=force, jobs=jobs, wait=wait, strict=strict)
     except pipeline.BuildFailed as exc:
         return _fail(exc.errors)
     except output.OutputBusy as exc:

@@ -213,6 +213,9 @@ class Store(_Model):
         description="개인정보 보호책임자", max_length=seller.TEXT_MAX)] = ""
     hosting_provider: Annotated[str, _seller_text("the hosting company's name"), Field(
         description="호스팅서비스 제공자", max_length=seller.TEXT_MAX)] = ""
+    logo: Annotated[str, Field(description=(
+        "the store's logo: a JPEG, PNG, WebP or GIF file beside the merchant file (a path "
+        "from its folder); shown on the store's pages and as their favicon"))] = ""
 
 
 class Policies(_Model):
@@ -242,6 +245,9 @@ class Product(_Model):
     name: Annotated[str, _kspay_rule("sndGoodname")]
     amount: Annotated[int, Field(ge=1, le=kspay.MAX_AMOUNT)]
     description: Markdown = ""
+    image: Annotated[str, Field(description=(
+        "a photo of the product: a JPEG, PNG, WebP or GIF file beside the merchant file (a "
+        "path from its folder); published at 720 and 1280 px wide, its alt text the name"))] = ""
 
 
 class SiteConfig(_Model):
