@@ -673,12 +673,15 @@ def test_result_page_makes_no_request_off_the_machine(server: DevServer, tab: Ta
     posted = [i for i, (method, url) in enumerate(asked) if url == result.url]
     assert [asked[i][0] for i in posted] == ["POST"]
     from_result = asked[posted[0]:]
-    # The result page's one subresource: the theme's stylesheet, from the payments service.
-    assert len(from_result) == 2, from_result
-    assert from_result[1][0] == "GET"
+    # The result page's subresources: the theme's stylesheet and favicon, from the
+    # payments service.
+    assert len(from_result) == 3, from_result
+    assert [method for method, _ in from_result[1:]] == ["GET", "GET"]
     assert re.fullmatch(re.escape(server.base) + r"/kspay/static/style\.[0-9a-f]+\.css",
                         from_result[1][1]), from_result
-    assert styles == [(200, "text/css; charset=utf-8")]
+    assert re.fullmatch(re.escape(server.base) + r"/kspay/static/favicon\.[0-9a-f]+\.svg",
+                        from_result[2][1]), from_result
+    assert styles == [(200, "text/css; charset=utf-8"), (200, "image/svg+xml")]
     assert page.evaluate("document.styleSheets.length === 1 && "
                          "document.styleSheets[0].cssRules.length > 20")
     assert all(url.startswith(server.base + "/") for _, url in tab.requests), tab.requests
