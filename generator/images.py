@@ -34,6 +34,7 @@ FOLDER = "_images"  # under the site's folder
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF")  # what Pillow is allowed to read
 FORMAT_NAMES = "JPEG, PNG, WebP or GIF"
 MAX_BYTES = 10_000_000  # a phone's photo is 2-6 MB
+MAX_PATH_CHARS = 255
 MAX_PIXELS = 50_000_000  # 8,000 x 6,000 and a little more
 PHOTO_WIDTHS = (720, 1280)
 LOGO_HEIGHT, LOGO_MAX_WIDTH = 80, 480
@@ -70,20 +71,28 @@ class ImageProblem(Exception):
 def locate(merchant_file: Path, written: str) -> Path:
     """The file `written` names, beside `merchant_file`; it must stay in that folder."""
     folder = merchant_file.parent
-    if not written.strip() or os.path.isabs(written) or "\\" in written:
+    if (not written.strip() or not written.isprintable() or os.path.isabs(written)
+            or "\\" in written or len(written) > MAX_PATH_CHARS):
         raise ImageProblem(f"must be a path from the folder of the merchant file, such as "
-                           f"photo.jpg or images/photo.jpg, got {written!r}")
+                           f"photo.jpg or images/photo.jpg, got {quoted(written)}")
     path = folder / written
     try:
         path.resolve().relative_to(folder.resolve())
     except ValueError:
-        raise ImageProblem(f"{written!r} leads outside {folder}; keep images beside the "
-                           "merchant file") from None
-    if not path.exists():
-        raise ImageProblem(f"{written!r}: no such file in {folder}")
-    if not path.is_file():
+        raise ImageProblem(f"{written!r} leads outside the sites folder; keep images beside "
+                           "the merchant file") from None
+    except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long for the system
+        raise ImageProblem(f"{written!r}: cannot read: {getattr(exc, 'strerror', None) or exc}"
+                           ) from None
+    if not os.path.exists(path):
+        raise ImageProblem(f"{written!r}: no such file beside the merchant file")
+    if not os.path.isfile(path):
         raise ImageProblem(f"{written!r} is not a file")
     return path
+
+
+def quoted(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:40]) + f"... ({len(text):,} characters)"
 
 
 def read(merchant_file: Path, written: str) -> Source:

@@ -167,6 +167,10 @@ def test_a_logo_is_the_header_image_and_the_favicon_of_the_stores_pages(tmp_path
     ("/etc/passwd", {}, "must be a path from the folder of the merchant file, such as photo.jpg or "
      "images/photo.jpg, got '/etc/passwd'"),
     ("pictures", {"pictures/a.jpg": jpeg(10, 10)}, "'pictures' is not a file"),
+    ('"a\\0b.jpg"', {}, "must be a path from the folder of the merchant file, such as photo.jpg "
+     "or images/photo.jpg, got 'a\\x00b.jpg'"),
+    ("x" * 300, {}, "must be a path from the folder of the merchant file, such as photo.jpg or "
+     "images/photo.jpg, got 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'... (300 characters)"),
 ])
 def test_a_bad_image_is_an_error_at_its_key_and_nothing_is_written(
         tmp_path: Path, written: str, files: dict[str, bytes], message: str) -> None:
@@ -196,6 +200,15 @@ def test_an_image_that_is_a_symlink_out_of_the_sites_folder_is_an_error(tmp_path
     assert failed.value.errors == [
         f"{sites / 'shop.yaml'}:4:9: store.logo: 'logo.jpg' leads outside the sites folder; "
         "keep images beside the merchant file"]
+
+
+def test_an_image_that_is_a_symlink_loop_is_an_error(tmp_path: Path) -> None:
+    sites = site_with(tmp_path, with_photo(VALID, "loop.jpg"), {})
+    (sites / "loop.jpg").symlink_to("loop.jpg")
+    with pytest.raises(pipeline.BuildFailed) as failed:
+        pipeline.build(sites, tmp_path / "_site")
+    assert failed.value.errors == [f"{sites / 'shop.yaml'}:9:12: products[0].image: "
+                                   f"'loop.jpg': cannot read: Symlink loop from '{sites / 'loop.jpg'}'"]
 
 
 def test_an_image_too_large_to_be_a_photo_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
