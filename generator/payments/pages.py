@@ -105,6 +105,7 @@ class ResultPages:
     def render(self, payment: Payment, config: SiteConfig) -> bytes:
         theme, assets = self._theme(config.theme)
         site_url = f"{self.pages_url}{payment.site}/"
+
         def url(name: str) -> str:
             return STATIC_PREFIX + assets[name].path.removeprefix("static/")
 
