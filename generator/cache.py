@@ -162,8 +162,8 @@ class Manifest:
             data = json.loads(path.read_bytes())
             if data.pop("version") != VERSION:
                 return cls()
-            sites = {slug: SiteEntry(*row[:-2], tuple(row[-2]),
-                                     tuple(ImageEntry(*image) for image in row[-1]))
+            sites = {slug: SiteEntry(*row[:-2], tuple(row[-2]), tuple(
+                         ImageEntry(*image) for image in row[-1]) if row[-1] else ())
                      for slug, row in data.pop("sites").items()}
             return cls(sites=sites, **data)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
