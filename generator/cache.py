@@ -24,14 +24,16 @@ from . import reference
 from .output import sidecar
 from .theme import Theme
 
-VERSION = 7
+VERSION = 8
 GENERATOR_DIR = Path(__file__).resolve().parent
 # The modules that turn merchant files, themes and reference data into bytes; not the
 # command line, the build's plumbing, the dev server or the payments service.
-RENDERING_CODE = ("config.py", "form.py", "kspay.py", "markdown_safe.py", "pages.py",
-                  "reference.py", "reference_pages.py", "safety.py", "theme.py", "yamlload.py")
+RENDERING_CODE = ("config.py", "form.py", "images.py", "kspay.py", "markdown_safe.py",
+                  "pages.py", "qr.py", "reference.py", "reference_pages.py", "safety.py",
+                  "seller.py", "sharing.py", "theme.py", "yamlload.py")
 
-SITE_TEMPLATES = ("store.html", "order.html", "policy.html", "_customer_fields.html")
+SITE_TEMPLATES = ("store.html", "order.html", "policy.html", "poster.html",
+                  "_customer_fields.html")
 DIRECTORY_TEMPLATES = ("directory.html",)
 REFERENCE_TEMPLATES = ("reference/index.html", "reference/table.html", "reference/faq.html")
 
@@ -104,9 +106,20 @@ def theme_fingerprint(theme: Theme, entry_templates: tuple[str, ...]) -> str:
     return digest(*parts)
 
 
+class ImageEntry(NamedTuple):
+    """An image file a site's pages were built from (`images.Source`), by its path from
+    the sites folder as the merchant file writes it."""
+
+    written: str
+    mtime_ns: int
+    size: int
+    digest: str
+
+
 class SiteEntry(NamedTuple):
-    """A published site folder: built from this YAML with `Manifest.themes[theme]`.
-    In the manifest file it is a row of its values, in this order."""
+    """A published site folder: built from this YAML and these images with
+    `Manifest.themes[theme]`. In the manifest file it is a row of its values, in this
+    order."""
 
     source: str
     mtime_ns: int
@@ -116,6 +129,7 @@ class SiteEntry(NamedTuple):
     name: str  # store name, for the directory page
     products: int
     warnings: tuple[str, ...]  # shown again by every build, as when it was rendered
+    images: tuple[ImageEntry, ...] = ()
 
 
 @dataclass
@@ -148,7 +162,8 @@ class Manifest:
             data = json.loads(path.read_bytes())
             if data.pop("version") != VERSION:
                 return cls()
-            sites = {slug: SiteEntry(*row[:-1], tuple(row[-1]))
+            sites = {slug: SiteEntry(*row[:-2], tuple(row[-2]), tuple(
+                         ImageEntry(*image) for image in row[-1]) if row[-1] else ())
                      for slug, row in data.pop("sites").items()}
             return cls(sites=sites, **data)
         except (OSError, ValueError, KeyError, TypeError, AttributeError):

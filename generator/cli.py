@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="exit 1 at once if another build is writing the output folder")
     build.add_argument("--no-reference", dest="reference", action="store_false",
                        help="publish only the shops: no reference/ appendix")
+    build.add_argument("--base-url", metavar="URL",
+                       help="where the output is published, https://.../ (canonical links, "
+                       "Open Graph tags, sitemap.xml, robots.txt, QR codes and posters)")
 
     check = commands.add_parser("check", help="validate merchant files, write nothing")
     check.add_argument("paths", nargs="+", type=Path, metavar="FILE|DIR")
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["build", *argv])
     if command == "build":
         return _build(args.sites, args.out, args.force, args.jobs, not args.no_wait,
-                      args.strict, args.reference)
+                      args.strict, args.reference, args.base_url)
     if command == "check":
         return _check(args.paths, args.strict)
     if command == "serve":
@@ -93,10 +96,10 @@ def _warn(warnings: list[str] | tuple[str, ...]) -> None:
 
 
 def _build(sites: Path, out: Path, force: bool, jobs: int | None, wait: bool,
-           strict: bool, reference: bool = True) -> int:
+           strict: bool, reference: bool = True, base_url: str | None = None) -> int:
     from . import output, pipeline
 
-    options = pipeline.BuildOptions(reference=reference)
+    options = pipeline.BuildOptions(reference=reference, base_url=base_url)
     try:
         report = pipeline.build(sites, out, options=options,
                                 force=force, jobs=jobs, wait=wait, strict=strict)

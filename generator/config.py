@@ -330,6 +330,11 @@ class Store(_Model):
     hosting_provider: Annotated[_seller_text("the hosting company's name"), doc(
         f"호스팅서비스 제공자: 한 줄, {seller.TEXT_MAX}자까지.",
         f"the hosting provider: one line, at most {seller.TEXT_MAX} characters")] = ""
+    logo: Annotated[str, doc(
+        "상점 로고: 상점 파일 옆의 JPEG, PNG, WebP 또는 GIF 파일 (그 폴더에서의 경로). 상점 "
+        "페이지들과 파비콘에 보입니다.", "the store's logo: a JPEG, PNG, WebP or GIF file "
+        "beside the merchant file (a path from its folder); shown on the store's pages and as "
+        "their favicon")] = ""
 
 
 class Policies(_Model):
@@ -401,6 +406,11 @@ class Product(_Model):
         "주문 페이지에 보일 상품 설명 (Markdown, 10,000자까지). HTML은 글자 그대로 보입니다.",
         "Markdown shown on the order page, at most 10,000 characters; raw HTML is shown as "
         "text")] = ""
+    image: Annotated[str, doc(
+        "상품 사진: 상점 파일 옆의 JPEG, PNG, WebP 또는 GIF 파일 (그 폴더에서의 경로). 720px와 "
+        "1280px 너비로 게시되고, 대체 텍스트는 상품명입니다.", "a photo of the product: a JPEG, "
+        "PNG, WebP or GIF file beside the merchant file (a path from its folder); published "
+        "at 720 and 1280 px wide, its alt text the name")] = ""
     max_quantity: Annotated[int, Field(ge=1, le=kspay.MAX_QUANTITY), doc(
         f"한 번에 주문할 수 있는 최대 수량 (기본 1, {kspay.MAX_QUANTITY}까지): 2 이상이면 주문 "
         "페이지에 수량 선택이 생기고, 금액은 단가 x 수량 + 배송비입니다.",

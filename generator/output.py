@@ -41,8 +41,12 @@ _AT_FDCWD = -100
 
 def sidecar(out_dir: Path, kind: str) -> Path:
     """A file the build keeps beside the output: `.kspay-<out>.manifest`, `.lock`,
-    `.journal.json`, and the staging folders `.kspay-<out>.staging-<pid>-<random>`."""
+    `.journal.json`, the image cache `.images/` and the staging folders
+    `.kspay-<out>.staging-<pid>-<random>`."""
     return out_dir.parent / f".kspay-{out_dir.name}.{kind}"
+
+
+UNFINISHED = ".tmp"  # in the image cache: files being written, moved in when whole
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -107,12 +111,15 @@ def hold(out_dir: Path, wait: bool = True) -> Iterator[None]:
 
 
 def remove_leftovers(out_dir: Path) -> None:
-    """Delete the staging folders of killed builds. Call it holding the output's lock
-    and after `finish_interrupted_commit`: then no staging folder is in use."""
+    """Delete the staging folders of killed builds and the image files they were writing.
+    Call it holding the output's lock and after `finish_interrupted_commit`: then none
+    of them is in use."""
     prefix = sidecar(out_dir, "staging-").name
     for name in os.listdir(out_dir.parent):
         if name.startswith(prefix):
             shutil.rmtree(out_dir.parent / name, ignore_errors=True)
+    if os.path.isdir(unfinished := sidecar(out_dir, "images") / UNFINISHED):
+        shutil.rmtree(unfinished, ignore_errors=True)
 
 
 class UnitWriter:

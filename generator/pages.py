@@ -9,17 +9,17 @@ process.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from . import kspay, seller
-from .config import POLICIES_FOLDER, Product, Site, load_site
+from . import images, kspay, qr, seller, sharing
+from .config import POLICIES_FOLDER, Product, Site, SiteConfig, load_site
 from .cache import digest
 from .form import customer_inputs, hidden_fields, hidden_inputs, shipping_inputs, variants
 from .markdown_safe import render_markdown
-from .output import UnitWriter
+from .output import UnitWriter, sidecar
 from .pipeline import PUBLISHED, BuildFailed, BuildOptions
 from .theme import Asset, Theme, ThemeError, kept_with_themes, load_theme
 from .theme import assets as hashed_assets
@@ -35,6 +35,7 @@ class SiteOutcome:
     products: int = 0
     pages: int = 0
     warnings: tuple[str, ...] = ()
+    images: tuple[tuple[str, int, int, str], ...] = ()  # cache.ImageEntry of each image read
 
 
 @kept_with_themes
@@ -42,19 +43,115 @@ def theme_assets(theme_name: str, themes_dir: Path) -> dict[str, Asset]:
     return hashed_assets(load_theme(theme_name, themes_dir))
 
 
-def page(theme: Theme, template: str, depth: int, assets: dict[str, Asset],
-         options: BuildOptions, form_action: str | None = None, **context: object) -> bytes:
-    root = "../" * depth or "./"
+FAVICON = "favicon.svg"  # the theme's; a store's logo replaces it on the store's pages
+_ICON_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+
+
+def page(theme: Theme, template: str, path: str, assets: dict[str, Asset],
+         options: BuildOptions, *, summary: str, canonical: str | None = None,
+         image: str | None = None, favicon: str | None = None,
+         form_action: str | None = None, **context: object) -> bytes:
+    """One page at `path` (from the site root: shop/carrot/index.html). `canonical` is
+    the path of the page it shows, when another (an app variant shows the web page);
+    `image` (og:image) and `favicon` are paths from the site root."""
+    root = "../" * path.count("/") or "./"
     if form_action and options.form_action:
         form_action = "'self'"
     csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
            + ("connect-src 'self'; " if options.live_reload else "")
            + f"form-action {form_action or chr(39) + 'none' + chr(39)}; base-uri 'none'")
-    # A store's own pages are at depth 1 (its page), 2 (orders), 3 (policies).
-    store_root = "../" * (depth - 1) or "./"
+    # Escaped but for ' (harmless inside the double-quoted attribute): 'self', not &#39;self&#39;.
+    csp = Markup(str(escape(csp)).replace("&#39;", "'"))
+    if favicon is None and FAVICON in assets:
+        favicon = assets[FAVICON].path
+    base = options.base_url
+    head = sharing.Head(
+        summary=summary, favicon=root + favicon if favicon else "",
+        favicon_type=_ICON_TYPES.get(Path(favicon or "").suffix, ""),
+        canonical=base + (canonical or path).removesuffix("index.html") if base else None,
+        image=base + image if base and image else None)
+    # A store's own pages are at depth 1 (its page), 2 (orders), 3 (policies, posters).
+    store_root = "../" * (path.count("/") - 1) or "./"
     return theme.render(template, root=root, store_root=store_root, csp=csp,
-                        live_reload=options.live_reload,
+                        live_reload=options.live_reload, head=head,
                         asset=lambda name: root + assets[name].path, **context).encode()
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An image as the pages show it: its sizes, under `folder` (from the site root)."""
+
+    folder: str  # "shop/_images/"
+    variants: tuple[images.Variant, ...]
+
+    @property
+    def first(self) -> images.Variant:
+        return self.variants[0]
+
+    @property
+    def largest(self) -> str:
+        return self.folder + self.variants[-1].name
+
+
+@dataclass(frozen=True)
+class SitePictures:
+    """A site's images: the store's logo (header size, favicon), each product's photo."""
+
+    logo: Picture | None = None
+    photos: dict[str, Picture] = field(default_factory=dict)  # by product slug
+    sources: tuple[images.Source, ...] = ()
+
+    def files(self) -> dict[str, bytes]:
+        """Every published image file, by its path from the site root."""
+        found = {}
+        for picture in [self.logo, *self.photos.values()]:
+            if picture is not None:
+                for variant in picture.variants:
+                    found[picture.folder + variant.name] = variant.data
+        return found
+
+
+def _image_keys(site: Site) -> list[tuple[tuple[str | int, ...], str, images.Kind]]:
+    """(key path, file as written, kind) of each image the merchant file names."""
+    config = site.config
+    found: list[tuple[tuple[str | int, ...], str, images.Kind]] = []
+    if config.store.logo:
+        found.append((("store", "logo"), config.store.logo, "logo"))
+    found += [(("products", i, "image"), product.image, "photo")
+              for i, product in enumerate(config.products) if product.image]
+    return found
+
+
+def image_errors(site: Site) -> list[str]:
+    """Each image that cannot be published, as an error at its key (`check`)."""
+    errors = []
+    for where, written, _ in _image_keys(site):
+        try:
+            images.check(images.read(site.source, written))
+        except images.ImageProblem as exc:
+            errors.append(str(site.error(where, str(exc))))
+    return errors
+
+
+def site_pictures(site: Site, cache: Path) -> SitePictures:
+    """Every image of the site, read and made into its published sizes (from `cache`
+    when made before); BuildFailed with an error at the key of each that cannot be."""
+    folder = f"{site.slug}/{images.FOLDER}/"
+    sources: dict[str, images.Source] = {}
+    made: dict[tuple[str | int, ...], Picture] = {}
+    errors = []
+    for where, written, kind in _image_keys(site):
+        try:
+            if written not in sources:
+                sources[written] = images.read(site.source, written)
+            made[where] = Picture(folder, images.variants(sources[written], kind, cache))
+        except images.ImageProblem as exc:
+            errors.append(str(site.error(where, str(exc))))
+    if errors:
+        raise BuildFailed(errors)
+    photos = {product.slug: made[("products", i, "image")]
+              for i, product in enumerate(site.config.products) if product.image}
+    return SitePictures(made.get(("store", "logo")), photos, tuple(sources.values()))
 
 
 def validate(path: Path, themes_dir: Path) -> Site | list[str]:
@@ -77,7 +174,7 @@ def check_site(path: Path, themes_dir: Path) -> tuple[list[str], list[str]]:
     site = validate(path, themes_dir)
     if not isinstance(site, Site):
         return site, []
-    errors: list[str] = []
+    errors = image_errors(site)
     for index, product in enumerate(site.config.products):
         reply_url = PUBLISHED.product_reply(site.slug, site.config.reply_url, product.slug)
         try:
@@ -87,22 +184,25 @@ def check_site(path: Path, themes_dir: Path) -> tuple[list[str], list[str]]:
     return errors, [str(w) for w in site.warnings]
 
 
-def build_site(path: Path, writer: UnitWriter, themes_dir: Path,
-               options: BuildOptions) -> SiteOutcome:
+def build_site(path: Path, writer: UnitWriter, themes_dir: Path, options: BuildOptions,
+               image_cache: Path) -> SiteOutcome:
     """Validate one merchant file and stage its folder; its errors instead if it has any."""
     site = validate(path, themes_dir)
     if not isinstance(site, Site):
         return SiteOutcome(path.stem, tuple(site))
     config = site.config
     try:
+        pictures = site_pictures(site, image_cache)
         theme = load_theme(config.theme, themes_dir)
-        pages = render_site(writer, site, theme, theme_assets(theme.name, themes_dir), options)
+        pages = render_site(writer, site, theme, theme_assets(theme.name, themes_dir), options,
+                            pictures)
     except ThemeError as exc:
         return SiteOutcome(site.slug, (str(site.error(("theme",), str(exc))),))
     except BuildFailed as exc:
         return SiteOutcome(site.slug, tuple(exc.errors))
     return SiteOutcome(site.slug, (), digest(site.data), config.theme, config.store.name,
-                       len(config.products), pages, tuple(map(str, site.warnings)))
+                       len(config.products), pages, tuple(map(str, site.warnings)),
+                       tuple((s.written, s.mtime_ns, s.size, s.digest) for s in pictures.sources))
 
 
 def build_sites(paths: list[Path], staging: Path, out_dir: Path, themes_dir: Path,
@@ -110,28 +210,41 @@ def build_sites(paths: list[Path], staging: Path, out_dir: Path, themes_dir: Pat
     """A worker's share of the sites, validated and rendered here: outcomes and the
     files written and kept."""
     writer = UnitWriter(staging, out_dir)
-    outcomes = [build_site(path, writer, themes_dir, options) for path in paths]
+    image_cache = sidecar(out_dir, "images")  # beside the output, kept between builds
+    outcomes = [build_site(path, writer, themes_dir, options, image_cache) for path in paths]
     return outcomes, writer.written, writer.kept
 
 
 def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, Asset],
-                options: BuildOptions) -> int:
+                options: BuildOptions, pictures: SitePictures = SitePictures()) -> int:
     config = site.config
+    slug = site.slug
     window = kspay.WINDOWS[config.window]
     page_variants = variants(config)
     policies = seller.policy_pages(config)
+    posters = options.base_url is not None  # a QR code needs the order page's address
+    for path, data in pictures.files().items():
+        writer.write(path, data)
+    logo = pictures.logo
     store = dict(site=site, config=config, seller=seller.footer(config), policies=policies,
-                 test_store=config.store.id == kspay.TEST_STORE_ID)
-    writer.write(f"{site.slug}/index.html", page(
-        theme, "store.html", 1, assets, options, notice=render_markdown(config.notice),
-        variants=page_variants, **store))
+                 test_store=config.store.id == kspay.TEST_STORE_ID, logo=logo,
+                 favicon=logo.folder + logo.variants[1].name if logo else None)
+    notice = render_markdown(config.notice)
+    photos = pictures.photos
+    writer.write(f"{slug}/index.html", page(
+        theme, "store.html", f"{slug}/index.html", assets, options,
+        summary=sharing.summary(sharing.plain(notice) or f"{config.store.name}: " + ", ".join(
+            p.name for p in config.products)),
+        image=next((photos[p.slug].largest for p in config.products if p.slug in photos), None),
+        notice=notice, variants=page_variants, photos=photos, posters=posters, **store))
     count = 1
     for kind, title in policies:
         body = "" if kind == seller.THIRD_PARTY else getattr(config.policies, kind)
-        writer.write(f"{site.slug}/{POLICIES_FOLDER}/{kind}/index.html", page(
-            theme, "policy.html", 3, assets, options, kind=kind, title=title,
-            body=render_markdown(body), customer_items=[i.label for i in customer_inputs()],
-            **store))
+        writer.write(f"{slug}/{POLICIES_FOLDER}/{kind}/index.html", page(
+            theme, "policy.html", f"{slug}/{POLICIES_FOLDER}/{kind}/index.html", assets,
+            options, summary=sharing.summary(f"{config.store.name} {title}"), kind=kind,
+            title=title, body=render_markdown(body),
+            customer_items=[i.label for i in customer_inputs()], **store))
         count += 1
     customer = customer_fields(theme)
     order = dict(shipping_fields=shipping_fields(theme), shipping=config.shipping,
@@ -145,21 +258,52 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
                  paymethods=[kspay.PAYMETHOD_LABELS[m] for m in config.paymethods],
                  installment_min=kspay.INSTALLMENT_MIN_AMOUNT, window=window, **store)
     for index, product in enumerate(config.products):
-        reply_url = options.product_reply(site.slug, config.reply_url, product.slug)
+        reply_url = options.product_reply(slug, config.reply_url, product.slug)
         most = guard_product(site, index, product, reply_url)
+        description = render_markdown(product.description)
+        folder = f"{slug}/{product.slug}/"
+        photo = photos.get(product.slug)
         for variant in page_variants:
             fields = hidden_fields(config, product, variant, reply_url)
             posted = dict(fields)  # what the page says of the payment is what it posts
-            writer.write(f"{site.slug}/{product.slug}/{variant.filename}", page(
-                theme, "order.html", 2, assets, options, variant=variant,
-                hidden_fields=hidden_inputs(fields), product=product,
-                description=render_markdown(product.description),
+            writer.write(folder + variant.filename, page(
+                theme, "order.html", folder + variant.filename, assets, options,
+                summary=sharing.summary(f"{product.amount:,}원 · " + (
+                    sharing.plain(description) or config.store.name)),
+                canonical=folder, image=photo.largest if photo else None, variant=variant,
+                hidden_fields=hidden_inputs(fields), product=product, photo=photo,
+                description=description,
                 action=options.form_action or window.action, reply_url=reply_url,
                 installment_views=installment_views(posted, most),
                 total=int(posted["sndAmount"]), ships=config.ships(product),
                 escrow=posted["sndEscrow"] == "1", **order))
             count += 1
+        if posters:
+            count += render_poster(writer, theme, assets, options, config, product, store)
+    if options.base_url:
+        paths = [f"{slug}/", *(f"{slug}/{p.slug}/" for p in config.products),
+                 *(f"{slug}/{POLICIES_FOLDER}/{kind}/" for kind, _ in policies)]
+        writer.write(f"{slug}/{sharing.SITEMAP_FILE}", sharing.sitemap(options.base_url, paths))
     return count
+
+
+POSTER = "qr"  # <slug>/<product>/qr/: the printable poster, and qr.svg beside it
+
+
+def render_poster(writer: UnitWriter, theme: Theme, assets: dict[str, Asset],
+                  options: BuildOptions, config: SiteConfig, product: Product,
+                  store: dict) -> int:
+    """The order page's QR code (qr.svg, of its absolute URL) and the poster page that
+    prints it."""
+    folder = f"{store['site'].slug}/{product.slug}/"
+    order_url = f"{options.base_url}{folder}"
+    writer.write(f"{folder}{POSTER}/qr.svg", qr.svg(order_url))
+    writer.write(f"{folder}{POSTER}/index.html", page(
+        theme, "poster.html", f"{folder}{POSTER}/index.html", assets, options,
+        summary=sharing.summary(f"{config.store.name} {product.name} "
+                                f"{product.amount:,}원 주문 QR 코드"),
+        product=product, order_url=order_url, **store))
+    return 1
 
 
 def agreements(policies: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
@@ -254,14 +398,22 @@ def render_shared(changed: list[str], stores: list[tuple[str, str, int]], theme_
         pages += render_reference(writer, themes_dir, options)
     if "static" in changed:
         write_static(writer, theme_names, themes_dir)
+    if options.base_url and sharing.SITEMAP_FILE in changed:
+        writer.write(sharing.SITEMAP_FILE, sharing.sitemap_index(options.base_url, [
+            f"reference/{sharing.SITEMAP_FILE}",
+            *(f"{slug}/{sharing.SITEMAP_FILE}" for slug, _, _ in stores)]))
+    if options.base_url and sharing.ROBOTS_FILE in changed:
+        writer.write(sharing.ROBOTS_FILE, sharing.robots(options.base_url))
     return pages, writer.written, writer.kept
 
 
 def render_directory(writer: UnitWriter, stores: list[StoreLink], themes_dir: Path,
                      options: BuildOptions) -> int:
     theme = load_theme("default", themes_dir)
-    writer.write("index.html", page(theme, "directory.html", 0, theme_assets("default", themes_dir),
-                                    options, stores=stores, reference=options.reference))
+    writer.write("index.html", page(
+        theme, "directory.html", "index.html", theme_assets("default", themes_dir), options,
+        summary=f"KSPay Pages로 만든 상점 {len(stores):,}곳의 주문 페이지", stores=stores,
+        reference=options.reference))
     return 1
 
 
@@ -274,15 +426,23 @@ def render_reference(writer: UnitWriter, themes_dir: Path, options: BuildOptions
     assets = theme_assets("default", themes_dir)
     ref = load_reference()
     pages = reference_pages.table_pages(ref)
-    writer.write("reference/index.html", page(theme, "reference/index.html", 1, assets,
-                                              options, pages=pages))
+    about = "KSPay 스마트폰 결제창 연동 참고 자료"
+    writer.write("reference/index.html", page(
+        theme, "reference/index.html", "reference/index.html", assets, options,
+        summary=f"{about}: 카드사·은행 코드, 결과 코드, 파라미터 표", pages=pages))
     for ref_page in pages:
         writer.write(f"reference/{ref_page.slug}/index.html", page(
-            theme, "reference/table.html", 2, assets, options, page=ref_page,
+            theme, "reference/table.html", f"reference/{ref_page.slug}/index.html", assets,
+            options, summary=sharing.summary(f"{about}: {ref_page.title}"), page=ref_page,
             display=reference_pages.display))
         writer.write(f"reference/{ref_page.slug}.json", reference_pages.json_twin(ref_page))
     writer.write("reference/faq/index.html", page(
-        theme, "reference/faq.html", 2, assets, options, faq=render_markdown(ref.faq_markdown)))
+        theme, "reference/faq.html", "reference/faq/index.html", assets, options,
+        summary=f"{about}: 자주 묻는 질문", faq=render_markdown(ref.faq_markdown)))
+    if options.base_url:
+        paths = ["reference/", *(f"reference/{p.slug}/" for p in pages), "reference/faq/"]
+        writer.write(f"reference/{sharing.SITEMAP_FILE}",
+                     sharing.sitemap(options.base_url, paths))
     return len(pages) + 2
 
 

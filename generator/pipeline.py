@@ -8,6 +8,7 @@ Rendering writes straight into a staging folder; an error anywhere publishes not
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from .cache import (
     DIRECTORY_TEMPLATES,
     REFERENCE_TEMPLATES,
     SITE_TEMPLATES,
+    ImageEntry,
     Manifest,
     SiteEntry,
     digest,
@@ -28,6 +30,7 @@ from .cache import (
     theme_fingerprint,
 )
 from .output import Stager, finish_interrupted_commit, hold, remove_leftovers
+from .sharing import ROBOTS_FILE, SITEMAP_FILE, base_url_problem
 from .theme import THEMES_DIR, ThemeError, forget_changed_themes, forget_themes, load_theme
 
 __all__ = ["BuildFailed", "BuildOptions", "PUBLISHED", "Report", "build", "check", "site_files"]
@@ -46,12 +49,17 @@ class BuildFailed(Exception):
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """How the dev server changes a build; the defaults are the site as published."""
+    """What the pages depend on besides their files: where the site is published, and how
+    the dev server changes a build. The defaults are the site as published, with no
+    address of its own."""
 
     form_action: str | None = None  # every order form posts here (the local sandbox window)
     reply_url: str | None = None  # replaces every reply_url (the dev server's payments service)
     live_reload: str | None = None  # src of the dev server's reload script
     reference: bool = True  # publish the reference appendix (build --no-reference: not)
+    # Where _site/ is published (https://pay.example.kr/): canonical links, Open Graph
+    # tags, sitemaps, robots.txt and the QR codes need absolute URLs.
+    base_url: str | None = None
 
     def product_reply(self, site_slug: str, configured: str, product_slug: str) -> str:
         """sndReply as the order page starts it: the merchant and product on its query."""
@@ -71,9 +79,14 @@ class Report:
     removed: int  # units removed (deleted merchants)
     seconds: float
     warnings: tuple[str, ...] = ()  # of every site, rendered now or before
+    base_url: str | None = None
 
     def summary(self, out_dir: Path) -> str:
-        done = f"built {self.sites} site(s) into {out_dir} in {self.seconds:.2f} s: "
+        where = f" for {self.base_url}" if self.base_url else ""
+        left_out = "" if self.base_url else (
+            " (no --base-url: no canonical links, Open Graph tags, sitemap.xml, robots.txt "
+            "or QR codes)")
+        done = f"built {self.sites} site(s) into {out_dir}{where} in {self.seconds:.2f} s{left_out}: "
         if not self.rebuilt and not self.removed:
             return done + "nothing changed"
         return done + (f"{self.pages} page(s) rendered, {self.written} file(s) written, "
@@ -140,6 +153,8 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
     whether to wait for another build that is writing `out_dir` (else `OutputBusy`).
     `strict` makes every warning an error (nothing is published)."""
     started = time.perf_counter()
+    if options.base_url is not None and (problem := base_url_problem(options.base_url)):
+        raise BuildFailed([f"--base-url: {problem}"])
     out = out_dir.resolve()
     with hold(out, wait):  # the only build writing `out`, until it returns
         # Finish the swaps of a build that stopped while publishing, before anything is
@@ -178,7 +193,7 @@ def build(sites_dir: Path, out_dir: Path, themes_dir: Path = THEMES_DIR,
             stage.discard()
             raise
     return Report(len(names), plan.rebuilt, rendered, stage.written, stage.kept,
-                  len(plan.removed), time.perf_counter() - started, warnings)
+                  len(plan.removed), time.perf_counter() - started, warnings, options.base_url)
 
 
 @dataclass
@@ -214,8 +229,12 @@ def make_plan(sites_dir: Path, names: list[str], out: Path, themes_dir: Path,
 
     todo, current, stats = _unchanged_sites(sites_dir, names, old, site_theme)
     removed = sorted(set(published.sites) - set(current) - set(stats))
+    # Shared units an earlier build published and this one does not make: reference/
+    # with --no-reference, sitemap.xml and robots.txt without --base-url.
+    gone = set(published.units) - set(shared_units(options))
     if not options.reference and (out / "reference").exists():
-        removed.append("reference")  # published by an earlier build with it
+        gone.add("reference")
+    removed += sorted(gone)
     return Plan(old, Manifest(generator, options_key, current), todo, stats, removed, site_theme)
 
 
@@ -244,12 +263,32 @@ def _unchanged_sites(sites_dir: Path, names: list[str], old: Manifest,
                     entry = entry._replace(mtime_ns=stat.st_mtime_ns)  # touched, not changed
                 else:
                     entry = None
+            if entry is not None and entry.images:
+                entry = _images_unchanged(sites_dir, entry)
             if entry is not None and site_theme(entry.theme) == old.themes.get(entry.theme):
                 current[slug] = entry
                 continue
         todo.append(sites_dir / name)
         stats[slug] = (stat.st_mtime_ns, stat.st_size)
     return todo, current, stats
+
+
+def _images_unchanged(sites_dir: Path, entry: SiteEntry) -> SiteEntry | None:
+    """The entry, if every image it was built from is as it was (an image only touched
+    gets its new mtime); None if one changed or is gone."""
+    images = []
+    for image in entry.images:
+        try:
+            stat = os.stat(sites_dir / image.written)
+            if (stat.st_mtime_ns, stat.st_size) != (image.mtime_ns, image.size):
+                if stat.st_size != image.size or hashlib.sha256(
+                        (sites_dir / image.written).read_bytes()).hexdigest() != image.digest:
+                    return None
+                image = image._replace(mtime_ns=stat.st_mtime_ns)
+        except OSError:
+            return None
+        images.append(image)
+    return entry._replace(images=tuple(images))
 
 
 def render_sites(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
@@ -270,7 +309,8 @@ def render_sites(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
         plan.new.sites[outcome.slug] = SiteEntry(sources[outcome.slug], mtime_ns, size,
                                                  outcome.yaml_digest, outcome.theme,
                                                  outcome.name, outcome.products,
-                                                 outcome.warnings)
+                                                 outcome.warnings,
+                                                 tuple(ImageEntry(*i) for i in outcome.images))
         rendered += outcome.pages
     if errors:
         raise BuildFailed(errors)
@@ -303,6 +343,9 @@ def render_shared_units(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
         new.units["reference"] = digest(new.generator, new.options,
                                         theme_fingerprint(default, REFERENCE_TEMPLATES),
                                         reference_fingerprint())
+    if options.base_url:  # the index lists every store's sitemap: it follows the stores
+        new.units[SITEMAP_FILE] = digest(new.generator, new.options, new.stores)
+        new.units[ROBOTS_FILE] = digest(new.generator, new.options)
     new.themes = {name: plan.site_theme(name) for name in in_use}
     changed = [unit for unit, fingerprint in new.units.items()
                if old.units.get(unit) != fingerprint]
@@ -310,12 +353,19 @@ def render_shared_units(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
         return 0
     from . import pages
 
-    stores = _store_list(new) if "index.html" in changed else []
+    stores = _store_list(new) if {"index.html", SITEMAP_FILE} & set(changed) else []
     rendered, written, kept = pages.render_shared(changed, stores, in_use, stage.root, out,
                                                   themes_dir, options)
     stage.add_counts(written, kept)
     plan.rebuilt += len(changed)
     return rendered
+
+
+def shared_units(options: BuildOptions) -> tuple[str, ...]:
+    """The units every site shares (the reference unless --no-reference); with a base
+    URL, the sitemap index and robots.txt too."""
+    units = ("index.html", *(("reference",) if options.reference else ()), "static")
+    return units + (SITEMAP_FILE, ROBOTS_FILE) if options.base_url else units
 
 
 def _store_list(manifest: Manifest) -> list[tuple[str, str, int]]:

@@ -117,3 +117,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get(REQUIRE_POSTGRES_ENV) == "1" and _postgres_skipped and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# The example sites as published at an address of their own (build --base-url): with
+# canonical links, Open Graph tags, sitemaps, robots.txt, QR codes and posters.
+BASE_URL = "https://pay.example.kr/"
+
+
+@pytest.fixture(scope="session")
+def built_shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("build-shared") / "_site"
+    pipeline.build(SITES, out, options=pipeline.BuildOptions(base_url=BASE_URL))
+    return out

@@ -200,7 +200,10 @@ def test_order_page_loads_only_its_own_assets(built: Path) -> None:
     page_path = built / "jeju-orchard" / "hallabong-5kg" / "index.html"
     page = soup(page_path)
     urls = [t.get("src") or t.get("href") for t in page.find_all(["script", "link", "img"])]
-    assert all(u.startswith("../../static/") for u in urls)
+    urls += [u.split()[0] for t in page.find_all("img", srcset=True) for u in t["srcset"].split(",")]
+    # The theme's files, and the store's logo and the product's photo from its own folder.
+    assert all(u.startswith(("../../static/", "../../jeju-orchard/_images/")) for u in urls), urls
+    assert len([u for u in urls if "/_images/" in u]) == 5  # favicon, logo, photo, srcset x2
     for url in urls:
         assert (page_path.parent / url).resolve().is_file()
     assert all(s.get("src") for s in page.find_all("script")), "no inline script"
@@ -318,8 +321,13 @@ def test_every_page_names_its_icon_and_the_file_is_published(built: Path) -> Non
     assert len(pages) > 20
     for path in pages:
         [icon] = soup(path).find_all("link", rel="icon")
-        assert icon["type"] == "image/svg+xml"
         target = (path.parent / icon["href"]).resolve()
+        if path.relative_to(built).parts[0] == "jeju-orchard":  # its logo, 64 x 64
+            assert icon["type"] == "image/png"
+            assert target.is_relative_to(built / "jeju-orchard" / "_images"), path
+            assert target.read_bytes().startswith(b"\x89PNG")
+            continue
+        assert icon["type"] == "image/svg+xml"
         assert target.is_file() and target.is_relative_to(built / "static"), path
         assert target.read_bytes().startswith(b"<svg xmlns=\"http://www.w3.org/2000/svg\"")
 

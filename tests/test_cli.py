@@ -64,7 +64,9 @@ def test_build_prints_one_summary_line(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     [line] = result.stdout.splitlines()
     assert line.startswith(f"built 3 site(s) into {tmp_path / 'out'} in ")
-    assert line.endswith(": 30 page(s) rendered, 40 file(s) written, 0 unchanged, 0 removed")
+    assert line.endswith(" (no --base-url: no canonical links, Open Graph tags, sitemap.xml, "
+                         "robots.txt or QR codes): 30 page(s) rendered, 45 file(s) written, "
+                         "0 unchanged, 0 removed")  # 45: the 4 images of jeju-orchard, favicon, poster.css
     again = run("build", "--sites", str(SITES), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert again.stdout.endswith(": nothing changed\n")
     assert (tmp_path / "out" / "kspay-test" / "carrot-10kg" / "index.html").is_file()

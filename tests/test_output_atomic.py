@@ -48,8 +48,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def leftovers(out: Path) -> list[str]:
     """What builds left beside the output: staging folders, journals, temporary files;
-    the manifest and the lock file belong there."""
-    kept = {f".kspay-{out.name}.manifest", f".kspay-{out.name}.lock"}
+    the manifest, the lock file and the image cache belong there."""
+    kept = {f".kspay-{out.name}.manifest", f".kspay-{out.name}.lock", f".kspay-{out.name}.images"}
     return sorted(p.name for p in out.parent.iterdir()
                   if p.name.startswith((f".kspay-{out.name}.", ".staging-"))
                   and p.name not in kept)

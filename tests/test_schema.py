@@ -5,6 +5,7 @@ that JSON Schema cannot express (config.SCHEMA_CANNOT_EXPRESS, by name)."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import jsonschema
@@ -131,6 +132,8 @@ notice: 배송은 **2~3일**.
 
 @pytest.mark.parametrize(("name", "text"), valid_files(), ids=lambda v: v if len(v) < 40 else "")
 def test_valid_files_pass_check_and_the_schema(tmp_path: Path, name: str, text: str) -> None:
+    for image in [*SITES.glob("*.png"), *SITES.glob("*.jpg")]:  # the example's images
+        shutil.copy(image, tmp_path / image.name)
     path = write(tmp_path, name, text)
     assert pipeline.check([path])[0] == []
     assert schema_errors(text) == []

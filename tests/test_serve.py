@@ -53,7 +53,7 @@ def test_serves_the_built_site_on_loopback_with_live_reload(dev: tuple[DevServer
     assert get(server.base + "/__kspay/static/reload.js")[0] == 200
     assert get(server.base + "/../../etc/passwd")[0] == 404
     assert lines[0].startswith("built 3 site(s) into ")
-    assert lines[0].endswith(": 30 page(s) rendered, 40 file(s) written, 0 unchanged, 0 removed")
+    assert lines[0].endswith(": 30 page(s) rendered, 45 file(s) written, 0 unchanged, 0 removed")
 
 
 def test_rebuilds_on_change_and_recovers_from_an_error(dev: tuple[DevServer, Path, list[str]]) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .. import kspay, seller
+from .. import kspay, seller, sharing
 from .. import theme as render
 from ..theme import THEMES_DIR
 from ..config import SiteConfig
@@ -105,9 +105,16 @@ class ResultPages:
     def render(self, payment: Payment, config: SiteConfig) -> bytes:
         theme, assets = self._theme(config.theme)
         site_url = f"{self.pages_url}{payment.site}/"
+
+        def url(name: str) -> str:
+            return STATIC_PREFIX + assets[name].path.removeprefix("static/")
+
+        icon = "favicon.svg"  # the theme's: the service does not serve the store's images
+        head = sharing.Head(sharing.summary(f"{config.store.name} 결제 결과"),
+                            url(icon) if icon in assets else "", "image/svg+xml")
         html = theme.render(
-            "result.html", csp=CSP, live_reload=None, root=self.pages_url,
-            asset=lambda name: STATIC_PREFIX + assets[name].path.removeprefix("static/"),
+            "result.html", csp=CSP, live_reload=None, root=self.pages_url, head=head,
+            asset=url,
             config=config, result=view_of(payment, config), store_url=site_url,
             retry_url=f"{site_url}{payment.product}/", site={"slug": payment.site},
             store_root=site_url,
