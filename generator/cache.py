@@ -24,7 +24,7 @@ from . import reference
 from .output import sidecar
 from .theme import Theme
 
-VERSION = 8
+VERSION = 9
 GENERATOR_DIR = Path(__file__).resolve().parent
 # The modules that turn merchant files, themes and reference data into bytes; not the
 # command line, the build's plumbing, the dev server or the payments service.
@@ -143,6 +143,11 @@ class Manifest:
     themes: dict[str, str] = field(default_factory=dict)  # site-template fingerprints
     stores: str = ""  # digest of every store's slug, name and product count
     units: dict[str, str] = field(default_factory=dict)  # index.html, reference, static
+    # Every file under themes/ (name, mtime, size), and the theme fingerprints made from
+    # them: while the files are as they were, a build takes the fingerprints from here
+    # instead of parsing every template again.
+    themes_state: str = ""
+    theme_fingerprints: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
     def path_for(out_dir: Path) -> Path:
@@ -170,8 +175,10 @@ class Manifest:
             return cls()
 
     def to_bytes(self) -> bytes:
-        return json.dumps({"version": VERSION, **vars(self)},
-                          ensure_ascii=False, separators=(",", ":")).encode()
+        # Sorted: the same published site gives the same bytes, whatever order it was
+        # made in.
+        return json.dumps({"version": VERSION, **vars(self)}, ensure_ascii=False,
+                          separators=(",", ":"), sort_keys=True).encode()
 
     def published(self, out_dir: Path) -> None:
         """This manifest is now the one beside `out_dir`: a later build in this process

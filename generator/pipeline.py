@@ -206,6 +206,7 @@ class Plan:
     stats: dict[str, tuple[int, int]]  # slug -> (mtime_ns, size) of each, before it is read
     removed: list[str]  # slugs published before and gone now
     site_theme: Callable[[str], str]  # theme name -> fingerprint of its site templates
+    theme_fingerprint: Callable[[str, tuple[str, ...]], str]  # (name, templates) -> it
     rebuilt: int = 0  # units rendered so far
 
 
@@ -218,12 +219,23 @@ def make_plan(sites_dir: Path, names: list[str], out: Path, themes_dir: Path,
     generator, options_key = generator_fingerprint(), repr(options)
     current_code = (published.generator, published.options) == (generator, options_key)
     old = published if current_code and not force else Manifest()
-    forget_changed_themes(themes_dir)
+    themes_state = digest(repr(forget_changed_themes(themes_dir)))
+    known = old.theme_fingerprints if old.themes_state == themes_state else {}
+    made: dict[str, str] = {}
+
+    def fingerprint(name: str, templates: tuple[str, ...]) -> str:
+        """A theme's fingerprint over `templates` and what they reach, from the published
+        manifest while no file under themes/ changed."""
+        key = f"{name}\0{' '.join(templates)}"
+        if key not in made:
+            made[key] = known.get(key) or theme_fingerprint(load_theme(name, themes_dir),
+                                                            templates)
+        return made[key]
 
     @functools.cache
     def site_theme(name: str) -> str:
         try:
-            return theme_fingerprint(load_theme(name, themes_dir), SITE_TEMPLATES)
+            return fingerprint(name, SITE_TEMPLATES)
         except ThemeError:  # the site's validation reports it
             return ""
 
@@ -235,7 +247,9 @@ def make_plan(sites_dir: Path, names: list[str], out: Path, themes_dir: Path,
     if not options.reference and (out / "reference").exists():
         gone.add("reference")
     removed += sorted(gone)
-    return Plan(old, Manifest(generator, options_key, current), todo, stats, removed, site_theme)
+    new = Manifest(generator, options_key, current, themes_state=themes_state,
+                   theme_fingerprints=made)
+    return Plan(old, new, todo, stats, removed, site_theme, fingerprint)
 
 
 def _unchanged_sites(sites_dir: Path, names: list[str], old: Manifest,
@@ -332,16 +346,15 @@ def render_shared_units(plan: Plan, stage: Stager, out: Path, themes_dir: Path,
         for slug in plan.stats)
     new.stores = old.stores if listed_as_before else digest(repr(_store_list(new)))
     in_use = sorted({"default"} | {entry.theme for entry in new.sites.values()})
-    default = load_theme("default", themes_dir)
     new.units = {
         "index.html": digest(new.generator, new.options,
-                             theme_fingerprint(default, DIRECTORY_TEMPLATES), new.stores),
+                             plan.theme_fingerprint("default", DIRECTORY_TEMPLATES), new.stores),
         "static": digest(new.generator, *(
             f"{name}\0{static_fingerprint(load_theme(name, themes_dir))}" for name in in_use)),
     }
     if options.reference:
         new.units["reference"] = digest(new.generator, new.options,
-                                        theme_fingerprint(default, REFERENCE_TEMPLATES),
+                                        plan.theme_fingerprint("default", REFERENCE_TEMPLATES),
                                         reference_fingerprint())
     if options.base_url:  # the index lists every store's sitemap: it follows the stores
         new.units[SITEMAP_FILE] = digest(new.generator, new.options, new.stores)

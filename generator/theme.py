@@ -48,18 +48,21 @@ def forget_themes() -> None:
     _READ_FROM.clear()
 
 
-def forget_changed_themes(themes_dir: Path) -> None:
+def forget_changed_themes(themes_dir: Path) -> list[tuple[str, int, int]]:
     """Forget the themes this process read, and all made from them, when any file under
     `themes_dir` changed (name, mtime or size) since a build last looked; a long-running
-    process (the dev server) renders with the templates it compiled before otherwise."""
+    process (the dev server) renders with the templates it compiled before otherwise.
+    Returns what was found, every file with its mtime and size."""
     found = []
     for folder, _, names in os.walk(themes_dir):
         for name in names:
             stat = os.lstat(path := os.path.join(folder, name))
             found.append((path, stat.st_mtime_ns, stat.st_size))
+    found.sort()
     if _READ_FROM.get(themes_dir) != found:
         forget_themes()
         _READ_FROM[themes_dir] = found
+    return found
 
 
 @dataclass(frozen=True)

@@ -242,3 +242,30 @@ def test_a_template_edit_of_the_same_size_is_seen_by_the_next_build_in_this_proc
     page = (work[2] / "jeju-orchard" / "hallabong-5kg" / "index.html").read_text(encoding="utf-8")
     assert report.pages == 22
     assert "<h2>한라봉 5kg 선물세트</h2>" in page and "<h1>" not in page
+
+
+def test_theme_fingerprints_are_taken_from_the_manifest_while_themes_are_unchanged(
+        work: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    # As a new process would: nothing this one read or wrote is remembered.
+    from generator import theme
+
+    sites, themes, out = work
+    theme.forget_themes()
+    cache._PUBLISHED_BY_US.clear()
+    real, parsed = pipeline.theme_fingerprint, []
+
+    def counted(*args: object) -> str:
+        parsed.append(args[1])
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "theme_fingerprint", counted)
+    assert pipeline.build(sites, out, themes).pages == 0
+    assert parsed == []  # every template unread: the manifest's fingerprints
+    template = themes / "default" / "templates" / "order.html"
+    template.write_text(template.read_text(encoding="utf-8").replace(
+        "<h1>{{ product.name }}</h1>", "<h2>{{ product.name }}</h2>"), encoding="utf-8")
+    theme.forget_themes()
+    cache._PUBLISHED_BY_US.clear()
+    assert pipeline.build(sites, out, themes).pages == 22  # every site unit again
+    assert sorted(parsed) == sorted([cache.SITE_TEMPLATES, cache.DIRECTORY_TEMPLATES,
+                                     cache.REFERENCE_TEMPLATES])
