@@ -175,10 +175,11 @@ class Manifest:
             return cls()
 
     def to_bytes(self) -> bytes:
-        # Sorted: the same published site gives the same bytes, whatever order it was
-        # made in.
-        return json.dumps({"version": VERSION, **vars(self)}, ensure_ascii=False,
-                          separators=(",", ":"), sort_keys=True).encode()
+        # The fingerprints in the order of their names: the same published site gives
+        # the same bytes, whatever order the build made them in.
+        data = {**vars(self), "theme_fingerprints": dict(sorted(self.theme_fingerprints.items()))}
+        return json.dumps({"version": VERSION, **data},
+                          ensure_ascii=False, separators=(",", ":")).encode()
 
     def published(self, out_dir: Path) -> None:
         """This manifest is now the one beside `out_dir`: a later build in this process
