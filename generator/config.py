@@ -145,6 +145,21 @@ def Pattern(pattern: str, rule: str) -> Any:  # noqa: N802 (used as a type)
                      JsonSchema({"pattern": _full(pattern), "patternErrorMessage": rule})]
 
 
+def _max(field_name: str) -> int:
+    """The KSPay field's byte limit, for a key's description (kspay.py says it)."""
+    return kspay.FIELD_BY_NAME[field_name].max_bytes or 0
+
+
+# Limits the descriptions quote (names, not calls: annotations are read as strings).
+_STORE_NAME_BYTES = _max("sndStoreName")
+_STORE_NAME_EN_BYTES = _max("sndStoreNameEng")
+_CEO_BYTES = _max("sndStoreCeoName")
+_ADDRESS_BYTES = _max("sndStoreAddress")
+_GOODS_BYTES = _max("sndGoodname")
+_INSTALLMENTS_BYTES = _max("sndInstallmenttype")
+_MARKDOWN_MAX = markdown_safe.MAX_MARKDOWN_CHARS
+
+
 def doc(korean: str, english: str) -> Any:
     """A key's description: Korean for the merchant's editor, then English (the README's
     table shows the English)."""
@@ -290,15 +305,18 @@ class Store(_Model):
         "KSNET이 발급한 상점아이디: 숫자 10자리, 따옴표 안에 씁니다 (\"2999199999\"는 KSNET "
         "테스트 상점).", "exactly 10 digits, quoted (\"2999199999\" is KSNET's test store)")]
     name: Annotated[KspayText("sndStoreName"), doc(
-        "카드사 결제창에 보이는 상점 이름(상호): EUC-KR 20바이트까지 (한글 10자).",
-        "required, at most 20 bytes in EUC-KR")]
+        f"카드사 결제창에 보이는 상점 이름(상호): EUC-KR {_STORE_NAME_BYTES}바이트까지 "
+        f"(한글 {_STORE_NAME_BYTES // 2}자).",
+        f"required, at most {_STORE_NAME_BYTES} bytes in EUC-KR")]
     name_en: Annotated[KspayText("sndStoreNameEng"), doc(
-        "영문 상점 이름: 인쇄 가능한 ASCII 20자까지.", "printable ASCII, at most 20 bytes")] = ""
+        f"영문 상점 이름: 인쇄 가능한 ASCII {_STORE_NAME_EN_BYTES}자까지.",
+        f"printable ASCII, at most {_STORE_NAME_EN_BYTES} bytes")] = ""
     domain: Annotated[KspayText("sndStoreDomain"), doc(
         "http:// 또는 https://로 시작하는 상점 주소.", "an http:// or https:// URL")] = ""
     ceo_name: Annotated[KspayText("sndStoreCeoName"), doc(
-        "대표자 (EUC-KR 20바이트까지): 모든 페이지의 판매자 정보에 보이고, V1.4 결제창의 "
-        "카카오페이가 씁니다.", "the CEO's name, at most 20 bytes in EUC-KR: shown in every "
+        f"대표자 (EUC-KR {_CEO_BYTES}바이트까지): 모든 페이지의 판매자 정보에 보이고, "
+        "V1.4 결제창의 카카오페이가 씁니다.",
+        f"the CEO's name, at most {_CEO_BYTES} bytes in EUC-KR: shown in every "
         "page's seller block (KakaoPay in the V1.4 window needs it too)")] = ""
     phone: Annotated[KspayText("sndStorePhoneNo"), _pattern_rule(
         seller.PHONE_PATTERN, "must be a Korean phone number, digits only, such as "
@@ -307,7 +325,8 @@ class Store(_Model):
         "the store's phone number, digits only, quoted (\"0212345678\"), shown as "
         "02-1234-5678")] = ""
     address: Annotated[KspayText("sndStoreAddress"), doc(
-        "주소 (EUC-KR 100바이트까지).", "the store's address, at most 100 bytes in EUC-KR")] = ""
+        f"주소 (EUC-KR {_ADDRESS_BYTES}바이트까지).",
+        f"the store's address, at most {_ADDRESS_BYTES} bytes in EUC-KR")] = ""
     business_number: Annotated[str, AfterValidator(_business_number), JsonSchema(
         {"pattern": _full(seller.BUSINESS_NUMBER_PATTERN)}), doc(
         "사업자등록번호: 10자리, 하이픈은 있어도 없어도 됩니다 (\"123-45-67891\"). 국세청 "
@@ -396,15 +415,16 @@ class Product(_Model):
         "쓸 수 없습니다.", "the order page's address: lower-case letters, digits and single "
         "hyphens, unique in the file, not policies")]
     name: Annotated[KspayText("sndGoodname"), doc(
-        "상품명: EUC-KR 30바이트까지 (한글 15자), ' \" ` ~ 없이.",
-        "at most 30 bytes in EUC-KR, without ' \" ` ~")]
+        f"상품명: EUC-KR {_GOODS_BYTES}바이트까지 (한글 {_GOODS_BYTES // 2}자), "
+        "' \" ` ~ 없이.", f"at most {_GOODS_BYTES} bytes in EUC-KR, without ' \" ` ~")]
     amount: Annotated[int, Field(ge=1, le=kspay.MAX_AMOUNT), doc(
         f"금액(원): 1 ~ {kspay.MAX_AMOUNT:,}. 신용카드를 받으면 {kspay.CARD_MIN_AMOUNT:,}원 이상.",
         f"in won, 1 to {kspay.MAX_AMOUNT:,}; at least {kspay.CARD_MIN_AMOUNT:,} when card is "
         "offered")]
     description: Annotated[Markdown, doc(
-        "주문 페이지에 보일 상품 설명 (Markdown, 10,000자까지). HTML은 글자 그대로 보입니다.",
-        "Markdown shown on the order page, at most 10,000 characters; raw HTML is shown as "
+        f"주문 페이지에 보일 상품 설명 (Markdown, {_MARKDOWN_MAX:,}자까지). HTML은 글자 그대로 "
+        f"보입니다.", f"Markdown shown on the order page, at most {_MARKDOWN_MAX:,} characters; "
+        "raw HTML is shown as "
         "text")] = ""
     image: Annotated[str, doc(
         "상품 사진: 상점 파일 옆의 JPEG, PNG, WebP 또는 GIF 파일 (그 폴더에서의 경로). 720px와 "
@@ -483,9 +503,11 @@ class SiteConfig(_Model):
         "any of card, virtual_account, mobile, each once (default [card])")] = ["card"]
     installments: Annotated[Months, doc(
         f"할부 개월: 0(일시불), 2~{kspay.MAX_INSTALLMENT_MONTHS} (기본 [0]). "
-        f"{kspay.INSTALLMENT_MIN_AMOUNT:,}원 이상 상품에만 보내고, :로 이어 30바이트까지.",
+        f"{kspay.INSTALLMENT_MIN_AMOUNT:,}원 이상 상품에만 보내고, :로 이어 "
+        f"{_INSTALLMENTS_BYTES}바이트까지.",
         f"months offered, 0 = lump sum, 2 to {kspay.MAX_INSTALLMENT_MONTHS} (default [0]); "
-        f"only from {kspay.INSTALLMENT_MIN_AMOUNT:,} won; joined by ':' at most 30 bytes")] = [0]
+        f"only from {kspay.INSTALLMENT_MIN_AMOUNT:,} won; joined by ':' at most "
+        f"{_INSTALLMENTS_BYTES} bytes")] = [0]
     interest_free: Annotated[InterestFree, doc(
         "무이자 할부: none (기본), all, 또는 installments에 있는 개월 목록.",
         "none (default), all, or months that installments offers")] = "none"
@@ -532,8 +554,9 @@ class SiteConfig(_Model):
         "있습니다.", "a folder under themes/ (default default); its theme.yaml may extends: "
         "another")] = "default"
     notice: Annotated[Markdown, doc(
-        "상점 페이지의 공지 (Markdown, 10,000자까지). HTML은 글자 그대로 보입니다.",
-        "Markdown shown on the store page, at most 10,000 characters; raw HTML is shown as "
+        f"상점 페이지의 공지 (Markdown, {_MARKDOWN_MAX:,}자까지). HTML은 글자 그대로 보입니다.",
+        f"Markdown shown on the store page, at most {_MARKDOWN_MAX:,} characters; raw HTML is "
+        "shown as "
         "text")] = ""
     shipping: Annotated[Shipping | None, doc(
         "상점이 상품을 배송하면 {fee: 3000, free_from: 30000}: 주문 페이지가 받는 분의 주소를 "

@@ -125,7 +125,7 @@ _SPEC = {
                       "한글 {chars}자, 영문 {bytes}자까지"),
     "ECH_TEL": ("받는 분 연락처", "tel", "tel", "shipping tel", "010-1234-5678",
                      "'-'는 빼고 보냅니다"),
-    "ECH_ZIP": ("우편번호", "text", "numeric", "shipping postal-code", "06236", "숫자 5자리"),
+    "ECH_ZIP": ("우편번호", "text", "numeric", "shipping postal-code", "06236", "숫자 {bytes}자리"),
     "ECH_ADDR": ("주소", "text", "text", "shipping address-line1", "",
                  "한글 {chars}자까지"),
     "ECH_ADDR2": ("상세 주소", "text", "text", "shipping address-line2", "", ""),

@@ -238,13 +238,14 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
         image=next((photos[p.slug].largest for p in config.products if p.slug in photos), None),
         notice=notice, variants=page_variants, photos=photos, posters=posters, **store))
     count = 1
+    customer_items = [i.label for i in customer_inputs()]  # what the third-party page lists
     for kind, title in policies:
         body = "" if kind == seller.THIRD_PARTY else getattr(config.policies, kind)
         writer.write(f"{slug}/{POLICIES_FOLDER}/{kind}/index.html", page(
             theme, "policy.html", f"{slug}/{POLICIES_FOLDER}/{kind}/index.html", assets,
             options, summary=sharing.summary(f"{config.store.name} {title}"), kind=kind,
             title=title, body=render_markdown(body),
-            customer_items=[i.label for i in customer_inputs()], **store))
+            customer_items=customer_items, **store))
         count += 1
     customer = customer_fields(theme)
     order = dict(shipping_fields=shipping_fields(theme), shipping=config.shipping,
@@ -259,12 +260,13 @@ def render_site(writer: UnitWriter, site: Site, theme: Theme, assets: dict[str, 
                  installment_min=kspay.INSTALLMENT_MIN_AMOUNT, window=window, **store)
     for index, product in enumerate(config.products):
         reply_url = options.product_reply(slug, config.reply_url, product.slug)
-        most = guard_product(site, index, product, reply_url)
+        first, most = guard_product(site, index, product, reply_url)
         description = render_markdown(product.description)
         folder = f"{slug}/{product.slug}/"
         photo = photos.get(product.slug)
         for variant in page_variants:
-            fields = hidden_fields(config, product, variant, reply_url)
+            fields = first if variant is page_variants[0] else hidden_fields(
+                config, product, variant, reply_url)
             posted = dict(fields)  # what the page says of the payment is what it posts
             writer.write(folder + variant.filename, page(
                 theme, "order.html", folder + variant.filename, assets, options,
@@ -355,21 +357,24 @@ def guard(site: Site, index: int, hidden: list[tuple[str, str]]) -> None:
         raise BuildFailed([str(site.error(("products", index), refused(p))) for p in problems])
 
 
-def guard_product(site: Site, index: int, product: Product, reply_url: str) -> dict[str, str]:
+def guard_product(site: Site, index: int, product: Product, reply_url: str
+                  ) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """Guard every order form of a product: the first page variant's (the others differ
     only in sndRtApp, checked on its own) and the largest order's, whose total may reach
-    50,000 won and switch the installment fields (the page script does). The largest
-    order's form is returned: the order page says what it offers."""
+    50,000 won and switch the installment fields (the page script does). Returns the
+    first variant's fields and the largest order's: the order page says what it offers."""
     config = site.config
     page_variants = variants(config)
-    guard(site, index, hidden_fields(config, product, page_variants[0], reply_url))
+    first = hidden_fields(config, product, page_variants[0], reply_url)
+    guard(site, index, first)
     for variant in page_variants[1:]:
         if problem := kspay.check("sndRtApp", variant.rtapp):
             raise BuildFailed([str(site.error(("apps",), refused(problem)))])
+    if product.max_quantity == 1:
+        return first, dict(first)
     most = hidden_fields(config, product, page_variants[0], reply_url, product.max_quantity)
-    if product.max_quantity > 1:
-        guard(site, index, most)
-    return dict(most)
+    guard(site, index, most)
+    return first, dict(most)
 
 
 def refused(problem: kspay.Problem | kspay.FormProblem) -> str:

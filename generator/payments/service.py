@@ -35,9 +35,9 @@ HEALTH_PATH = "/kspay/health"
 
 StartResponse = Callable[..., object]
 _CONN_ID = re.compile(kspay.CONN_ID_PATTERN)
-# The order pages send the echo fields the merchant's file names (the same rule) and
-# the order's own: quantity, shipping fee, address.
-_ECHO = re.compile(f"{kspay.ECHO_NAME_PATTERN}|{'|'.join(kspay.ORDER_ECHO_FIELDS)}")
+# The order pages send the echo fields the merchant's file names and the order's own
+# (quantity, shipping fee, address): all named by the one echo-name rule.
+_ECHO = re.compile(kspay.ECHO_NAME_PATTERN)
 
 
 class BadRequest(Exception):

@@ -111,11 +111,25 @@ def generate(seed: int = SEED) -> list[tuple[str, str]]:
             lambda: _mixed(rng, rng.randint(0, 8)),
         ],
     }
+    # The address of goods that ship: the same rule table (kspay.SHIPPING_FIELDS).
+    makers["ECH_NAME"] = makers["sndOrdername"]
+    makers["ECH_TEL"] = makers["sndMobile"] + [lambda: _mobile(rng, rng.choice([8, 9, 10]))]
+    makers["ECH_ZIP"] = [
+        lambda: "".join(rng.choice(string.digits) for _ in range(rng.choice([4, 5, 6]))),
+        lambda: "".join(rng.choice(string.digits + "- ") for _ in range(rng.randint(0, 7))),
+        lambda: _mixed(rng, rng.randint(0, 6)),
+    ]
+    text = [lambda: _sized(rng, rng.choice([99, 100, 101]), HANGUL),
+            lambda: "".join(rng.choice(HANGUL) for _ in range(rng.choice([49, 50, 51]))),
+            lambda: _mixed(rng, rng.randint(0, 30)),
+            lambda: rng.choice(HANGUL) * 2 + rng.choice(EMOJI + CONTROLS + SPACES + OTHER)]
+    for name in ("ECH_ADDR", "ECH_ADDR2", "ECH_MEMO"):
+        makers[name] = text
     for name, fns in makers.items():
         for _ in range(1500):
             cases.append((name, _pad(rng, rng.choice(fns)())))
     # Fixed boundaries, whatever the seed does.
-    for name in kspay.CUSTOMER_FIELDS:
+    for name in kspay.CUSTOMER_FIELDS + kspay.SHIPPING_FIELDS:
         cases += [(name, s) for s in ["", " ", "\t\n", "\u00a0", "\u3000", "a", "0", "\x00"]]
     cases += [("sndOrdername", "가" * n) for n in (9, 10, 11)]
     cases += [("sndOrdername", "a" * n) for n in (19, 20, 21)]
@@ -190,7 +204,9 @@ def compare(phone: Phone, cases: list[tuple[str, str]]) -> list[str]:
 
 def test_generated_strings_get_the_same_verdict(phone: Phone, record_property: Any) -> None:
     cases = generate()
-    by_field = {n: sum(1 for f, _ in cases if f == n) for n in kspay.CUSTOMER_FIELDS}
+    by_field = {n: sum(1 for f, _ in cases if f == n)
+                for n in kspay.CUSTOMER_FIELDS + kspay.SHIPPING_FIELDS}
+    assert all(by_field.values()), by_field
     verdicts = [python_verdict(n, s)[1] for n, s in cases]
     disagreements = compare(phone, cases)
     summary = (f"rule agreement: {len(cases)} generated strings compared "
